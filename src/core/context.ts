@@ -1,0 +1,131 @@
+import type { Options, ResolvedOptions } from '../types'
+import type { ProcessedImage } from './pipeline'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { moduleCode } from './codegen'
+import { devMiddleware, devUrl } from './dev'
+import { createEngine } from './engines'
+import { displayPath, UpscaleError } from './errors'
+import { resolveOptions } from './options'
+import { Pipeline } from './pipeline'
+import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
+
+/** The bits of a bundler's plugin context this code uses; each is optional outside Rollup and Vite. */
+interface HookContext {
+  resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean }) => Promise<{ id: string, external?: boolean | string } | null>
+  emitFile: (file: { type: 'asset', name?: string, originalFileName?: string, source: Uint8Array }) => unknown
+}
+
+const announced = new Set<string>()
+/** Print a message once per process, however many plugin instances or builds there are. */
+function once(message: string): void {
+  if (!announced.has(message)) {
+    announced.add(message)
+    console.info(message)
+  }
+}
+
+/**
+ * Everything the hooks do, away from the bundler glue: one instance per plugin instance, holding
+ * the resolved options, the pipeline, and which modules import which image.
+ */
+export function createUpscaleContext(rawOptions: Options | undefined, framework: string) {
+  let options: ResolvedOptions = resolveOptions(rawOptions)
+  let pipeline = new Pipeline(options, createEngine(options))
+  let dev: { base: string } | undefined
+  const importers = new Map<string, Set<string>>()
+
+  const describe = (id: string): string => {
+    const file = id.slice(0, id.indexOf('?'))
+    const by = [...importers.get(id) ?? []].map(i => displayPath(i, options.root))
+    return `${displayPath(file, options.root)}${id.slice(file.length)}${by.length ? ` (imported by ${by.join(', ')})` : ''}`
+  }
+
+  function queryError(error: unknown, id: string): never {
+    if (error instanceof QueryError)
+      throw new UpscaleError(`invalid import ${describe(id)}: ${error.message}`)
+    throw error
+  }
+
+  return {
+    idFilter: UPSCALE_ID,
+
+    /** Vite tells the root and base only once its config is resolved. */
+    configure(config: { root: string, base: string, serve: boolean }) {
+      if (config.root !== options.root) {
+        options = resolveOptions(rawOptions, config.root)
+        pipeline = new Pipeline(options, pipeline.engine)
+      }
+      dev = config.serve ? { base: config.base } : undefined
+    },
+
+    announce() {
+      if (options.providerFallback && !options.engine)
+        once('[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.')
+    },
+
+    /** Resolve the file part, keep the query, and remember the importer for messages. */
+    async resolveId(ctx: unknown, id: string, importer: string | undefined): Promise<string | null> {
+      const q = id.indexOf('?')
+      const file = id.slice(0, q)
+      let resolved: string | undefined
+      const { resolve: bundlerResolve } = ctx as HookContext
+      if (typeof bundlerResolve === 'function') {
+        const r = await bundlerResolve.call(ctx, file, importer, { skipSelf: true })
+        if (r && !r.external)
+          resolved = r.id.split('?')[0]
+      }
+      if (!resolved && (file.startsWith('.') || isAbsolute(file)))
+        resolved = importer && file.startsWith('.') ? resolve(dirname(importer), file) : resolve(options.root, file)
+      if (!resolved)
+        return null
+      const full = resolved + id.slice(q)
+      if (importer) {
+        const set = importers.get(full) ?? new Set()
+        importers.set(full, set.add(importer.split('?')[0]))
+      }
+      try {
+        parseUpscaleId(full, options.defaults)
+      }
+      catch (error) {
+        queryError(error, full)
+      }
+      return full
+    },
+
+    async load(ctx: unknown, id: string): Promise<string | null> {
+      let request
+      try {
+        request = parseUpscaleId(id, options.defaults)
+      }
+      catch (error) {
+        queryError(error, id)
+      }
+      if (!request || !options.filter(request.file))
+        return null
+
+      let image: ProcessedImage
+      try {
+        image = await pipeline.process(request.file, request.params)
+      }
+      catch (error) {
+        throw new UpscaleError(`cannot upscale ${describe(id)}: ${(error as Error).message}`, { cause: error })
+      }
+      if (dev)
+        return moduleCode(JSON.stringify(devUrl(dev.base, image.key, image.ext)), image.metadata, request.params.as)
+      return moduleCode(emitAsset(ctx as HookContext, framework, image, request.file, options.root), image.metadata, request.params.as)
+    },
+
+    devMiddleware() {
+      return devMiddleware(pipeline.cache)
+    },
+  }
+}
+
+/** Emit the image as a bundler asset and return the JS expression of its final URL. */
+function emitAsset(ctx: HookContext, framework: string, image: ProcessedImage, file: string, root: string): string {
+  if (framework === 'vite' || framework === 'rollup' || framework === 'rolldown') {
+    const ref = ctx.emitFile({ type: 'asset', name: image.fileName, originalFileName: displayPath(file, root), source: image.data })
+    return `import.meta.ROLLUP_FILE_URL_${ref}`
+  }
+  throw new UpscaleError(`${framework} builds are not supported yet`)
+}

@@ -1,0 +1,36 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { DiskCache } from './cache'
+import { readFile } from 'node:fs/promises'
+
+/** Dev-server URLs of enhanced images: `<base>@upscale/<cache key>.<ext>`. */
+export const DEV_PREFIX = '@upscale/'
+const DEV_URL = /\/@upscale\/([a-f\d]{64})\.(jpg|png|webp|avif)$/
+const MIME: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif' }
+
+export function devUrl(base: string, key: string, ext: string): string {
+  return `${base.endsWith('/') ? base : `${base}/`}${DEV_PREFIX}${key}.${ext}`
+}
+
+/** A connect middleware that serves enhanced images straight from the cache. */
+export function devMiddleware(cache: DiskCache) {
+  return async (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
+    const match = DEV_URL.exec((req.url ?? '').split('?')[0])
+    if (!match)
+      return next()
+    const [, key, ext] = match
+    let data: Buffer
+    try {
+      data = await readFile(cache.imagePath(key, ext === 'jpg' ? 'jpeg' : ext))
+    }
+    catch {
+      res.statusCode = 404
+      res.end('not in the unplugin-upscale cache')
+      return
+    }
+    res.setHeader('Content-Type', MIME[ext])
+    res.setHeader('Content-Length', data.length)
+    // the name is the cache key of the result, so the bytes behind it never change
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+    res.end(data)
+  }
+}

@@ -1,0 +1,18 @@
+import { relative } from 'node:path'
+
+export const PREFIX = '[unplugin-upscale]'
+
+/** An error the user can act on; `plugin` lets bundlers show it without a stack. */
+export class UpscaleError extends Error {
+  override name = 'UpscaleError'
+  readonly plugin = 'unplugin-upscale'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message.startsWith(PREFIX) ? message : `${PREFIX} ${message}`, options)
+  }
+}
+
+/** A path short enough to read in a message: relative to the root when inside it. */
+export function displayPath(file: string, root: string): string {
+  const rel = relative(root, file)
+  return rel && !rel.startsWith('..') ? rel.replaceAll('\\', '/') : file
+}

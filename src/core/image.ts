@@ -1,0 +1,90 @@
+import type { OutputFormat, SourceInfo } from '../types'
+import type { Metadata, Sharp } from 'sharp'
+import sharp from 'sharp'
+
+/** Formats read from sharp's metadata that the engines take as input. */
+const INPUT_FORMATS: Record<string, OutputFormat | 'tiff'> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  tiff: 'tiff',
+}
+export const SUPPORTED_INPUT = 'JPEG, PNG, WebP, AVIF and TIFF'
+
+export class ImageError extends Error {
+  override name = 'ImageError'
+}
+
+function formatOf(meta: Metadata): string {
+  // sharp names AVIF (and HEIC) 'heif'; only the AV1 flavour is AVIF
+  if (meta.format === 'heif')
+    return meta.compression === 'av1' ? 'avif' : 'heic'
+  return meta.format ?? 'unknown'
+}
+
+/** Read the header: format and oriented size. Throws ImageError for what the engines cannot take. */
+export async function inspect(source: Buffer): Promise<SourceInfo> {
+  if (source.length === 0)
+    throw new ImageError('the file is empty (0 bytes)')
+  let meta: Metadata
+  try {
+    meta = await sharp(source).metadata()
+  }
+  catch (error) {
+    throw new ImageError(`the file is not an image sharp can read (${(error as Error).message})`)
+  }
+  const format = formatOf(meta)
+  if (!(format in INPUT_FORMATS))
+    throw new ImageError(`${format.toUpperCase()} images are not supported; the supported formats are ${SUPPORTED_INPUT}`)
+  if ((meta.pages ?? 1) > 1)
+    throw new ImageError(`animated or multi-page images are not supported (${meta.pages} pages)`)
+  const { width, height } = orientedSize(meta)
+  return { format, width, height }
+}
+
+function orientedSize(meta: Metadata): { width: number, height: number } {
+  const swap = (meta.orientation ?? 1) >= 5
+  return swap ? { width: meta.height!, height: meta.width! } : { width: meta.width!, height: meta.height! }
+}
+
+/** The web format an engine writes when the import asks for the original format. */
+export function originalOutputFormat(info: SourceInfo): OutputFormat {
+  return info.format === 'tiff' ? 'png' : info.format as OutputFormat
+}
+
+export interface RawImage { data: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4 }
+
+/** Decode to 8-bit interleaved pixels, EXIF orientation applied, in sRGB or greyscale. */
+export async function decode(source: Buffer): Promise<RawImage> {
+  const { data, info } = await sharp(source, { failOn: 'error' })
+    .autoOrient()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: info.channels }
+}
+
+export async function encode(raw: RawImage, format: OutputFormat, quality?: number): Promise<Buffer> {
+  const { data, width, height, channels } = raw
+  return toFormat(sharp(data, { raw: { width, height, channels } }), format, quality).toBuffer()
+}
+
+/** Re-encode an image into another format (or the same one at another quality). */
+export async function convert(bytes: Buffer, format: OutputFormat, quality?: number): Promise<Buffer> {
+  return toFormat(sharp(bytes, { failOn: 'error' }), format, quality).toBuffer()
+}
+
+function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
+  switch (format) {
+    case 'jpeg': return image.jpeg({ quality: quality ?? 90, mozjpeg: true })
+    case 'png': return quality === undefined ? image.png({ compressionLevel: 9, effort: 7 }) : image.png({ quality, palette: quality < 100 })
+    case 'webp': return image.webp({ quality: quality ?? 90 })
+    case 'avif': return image.avif({ quality: quality ?? 60 })
+  }
+}
+
+/** Width, height and format of encoded bytes, as a module exports them. */
+export async function readOutputMeta(bytes: Buffer): Promise<{ width: number, height: number, format: string }> {
+  const meta = await sharp(bytes).metadata()
+  return { width: meta.width!, height: meta.height!, format: formatOf(meta) }
+}

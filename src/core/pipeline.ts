@@ -1,0 +1,107 @@
+import type { Engine, EnhanceType, OutputFormat, ResolvedOptions, SourceInfo, UpscaledImage, UpscaleParams } from '../types'
+import type { CacheEntry } from './cache'
+import { readFile } from 'node:fs/promises'
+import { basename, extname } from 'node:path'
+import { DiskCache, enhancementKey, extensionOf, InFlight, variantKey } from './cache'
+import { convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
+import { autoScale } from './query'
+
+export interface ProcessedImage {
+  /** the final bytes, as emitted */
+  data: Buffer
+  /** cache key of the final bytes (names the file the dev server serves) */
+  key: string
+  /** the final file's extension, without the dot */
+  ext: string
+  /** a readable asset name, e.g. `hero@4x.jpg`; bundlers add their content hash */
+  fileName: string
+  metadata: Omit<UpscaledImage, 'src'>
+}
+
+/** read → cache → engine → convert → metadata, for one image at a time, sharing work in flight. */
+export class Pipeline {
+  readonly cache: DiskCache
+  private readonly inFlight = new InFlight<CacheEntry>()
+
+  constructor(options: ResolvedOptions, readonly engine: Engine) {
+    this.cache = new DiskCache(options.cacheDir)
+  }
+
+  async process(file: string, params: UpscaleParams): Promise<ProcessedImage> {
+    const source = await readSource(file)
+    const info = await inspect(source)
+    const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
+    const enhanced = await this.enhanced(file, source, info, scale, params.type)
+
+    const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
+    const final = target === enhanced.record.format && params.quality === undefined
+      ? enhanced
+      : await this.converted(enhanced, target, params.quality)
+
+    const meta = await readOutputMeta(final.data)
+    const ext = extensionOf(meta.format)
+    return {
+      data: final.data,
+      key: final.record.key,
+      ext,
+      fileName: `${basename(file, extname(file))}@${scale}x.${ext}`,
+      metadata: {
+        width: meta.width,
+        height: meta.height,
+        format: meta.format,
+        originalWidth: info.width,
+        originalHeight: info.height,
+        scale,
+        type: params.type,
+      },
+    }
+  }
+
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, type: EnhanceType): Promise<CacheEntry> {
+    const key = enhancementKey(source, this.engine, { scale, type })
+    return await this.cache.get(key) ?? this.inFlight.run(key, async () => {
+      const again = await this.cache.get(key)
+      if (again)
+        return again
+      const result = await this.engine.enhance({ file, source, info, scale, type })
+      let meta
+      try {
+        meta = await readOutputMeta(result.data)
+      }
+      catch (error) {
+        throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
+      }
+      return this.cache.put(key, result.data, {
+        ...meta,
+        provider: this.engine.id,
+        providerVersion: this.engine.version,
+        params: { scale, type, source: info },
+        provenance: result.provenance,
+      })
+    })
+  }
+
+  private async converted(from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
+    const key = variantKey(from.record.key, format, quality)
+    return await this.cache.get(key) ?? this.inFlight.run(key, async () => {
+      const data = await convert(from.data, format, quality)
+      const meta = await readOutputMeta(data)
+      return this.cache.put(key, data, {
+        ...meta,
+        provider: 'sharp',
+        providerVersion: 'convert-1',
+        params: { from: from.record.key, format, quality },
+      })
+    })
+  }
+}
+
+async function readSource(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file)
+  }
+  catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ImageError(code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? (error as Error).message})`)
+  }
+}

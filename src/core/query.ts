@@ -1,0 +1,96 @@
+import type { EnhanceType, OutputFormat, Scale, UpscaleParams } from '../types'
+
+export const SCALES = ['auto', '1', '2', '4'] as const
+export const TYPES = ['clean', 'face'] as const
+export const AS = ['url', 'metadata'] as const
+export const FORMATS = ['original', 'jpeg', 'png', 'webp', 'avif'] as const
+
+/** Query keys that bundlers and dev servers add to ids by themselves; they never change the result. */
+const BUNDLER_KEYS = new Set(['import', 't', 'v', 'used', 'direct'])
+const KNOWN_KEYS = ['upscale', 'scale', 'scale_factor', 'type', 'as', 'format', 'quality']
+
+export interface UpscaleImport {
+  /** the file part of the id, without the query */
+  file: string
+  params: UpscaleParams
+}
+
+/** Thrown for a query that asks for something that does not exist; the caller adds the importer. */
+export class QueryError extends Error {
+  override name = 'QueryError'
+}
+
+/** True when the id carries an `upscale` query key (cheap, for hook filters). */
+export const UPSCALE_ID = /\?(?:.*&)?upscale(?:[=&]|$)/
+
+function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value))
+    return value as T
+  throw new QueryError(`\`${key}\` must be one of ${allowed.join(', ')} (got "${value}")`)
+}
+
+/**
+ * Parse an import id such as `/src/hero.jpg?scale=4&upscale`. Returns null when the query has no
+ * `upscale` key; throws QueryError for unknown keys or values.
+ */
+export function parseUpscaleId(id: string, defaults: { scale: Scale, type: EnhanceType }): UpscaleImport | null {
+  const q = id.indexOf('?')
+  if (q < 0)
+    return null
+  const query = new URLSearchParams(id.slice(q + 1))
+  if (!query.has('upscale'))
+    return null
+
+  const seen = new Set<string>()
+  for (const key of query.keys()) {
+    if (BUNDLER_KEYS.has(key))
+      continue
+    if (!KNOWN_KEYS.includes(key))
+      throw new QueryError(`unknown query parameter \`${key}\`; the parameters are ${KNOWN_KEYS.join(', ')}`)
+    if (seen.has(key))
+      throw new QueryError(`\`${key}\` is given more than once`)
+    seen.add(key)
+  }
+
+  const flag = query.get('upscale')!
+  if (flag !== '' && flag !== 'true')
+    throw new QueryError(`\`upscale\` takes no value (got "${flag}")`)
+
+  const scale = query.get('scale')
+  const alias = query.get('scale_factor')
+  if (scale !== null && alias !== null && scale !== alias)
+    throw new QueryError(`\`scale\` and its alias \`scale_factor\` disagree ("${scale}" and "${alias}")`)
+  const scaleValue = scale ?? alias
+  const scaleKey = scale !== null ? 'scale' : 'scale_factor'
+
+  const format = oneOf('format', query.get('format') ?? 'original', FORMATS)
+  const qualityText = query.get('quality')
+  let quality: number | undefined
+  if (qualityText !== null) {
+    quality = /^\d{1,3}$/.test(qualityText) ? Number(qualityText) : Number.NaN
+    if (!(quality >= 1 && quality <= 100))
+      throw new QueryError(`\`quality\` must be a whole number from 1 to 100 (got "${qualityText}")`)
+  }
+
+  return {
+    file: id.slice(0, q),
+    params: {
+      scale: scaleValue === null ? defaults.scale : parseScale(scaleKey, scaleValue),
+      type: query.has('type') ? oneOf('type', query.get('type')!, TYPES) : defaults.type,
+      as: oneOf('as', query.get('as') ?? 'url', AS),
+      format: format as 'original' | OutputFormat,
+      quality,
+    },
+  }
+}
+
+function parseScale(key: string, value: string): Scale {
+  const s = oneOf(key, value, SCALES)
+  return s === 'auto' ? 'auto' : (Number(s) as Scale)
+}
+
+/** The service's rule for `auto`: long side ≤ 512 → 4x, ≤ 1024 → 2x, larger → 1x. */
+export function autoScale(width: number, height: number): 1 | 2 | 4 {
+  const long = Math.max(width, height)
+  return long <= 512 ? 4 : long <= 1024 ? 2 : 1
+}

@@ -1,0 +1,41 @@
+import type { UnpluginFactory } from 'unplugin'
+import type { Options } from './types'
+import { createUnplugin } from 'unplugin'
+import { createUpscaleContext } from './core/context'
+
+export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
+  const ctx = createUpscaleContext(rawOptions, meta.framework)
+  return {
+    name: 'unplugin-upscale',
+    enforce: 'pre',
+    buildStart() {
+      ctx.announce()
+    },
+    resolveId: {
+      filter: { id: ctx.idFilter },
+      handler(id, importer) {
+        return ctx.resolveId(this, id, importer)
+      },
+    },
+    load: {
+      filter: { id: ctx.idFilter },
+      handler(id) {
+        return ctx.load(this, id)
+      },
+    },
+    vite: {
+      configResolved(config) {
+        ctx.configure({ root: config.root, base: config.base, serve: config.command === 'serve' })
+      },
+      configureServer(server) {
+        server.middlewares.use(ctx.devMiddleware())
+      },
+    },
+  }
+}
+
+export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)
+
+export default unplugin
+export type { Engine, EnhanceRequest, EnhanceResult, Options, UpscaledImage } from './types'
+export { createLocalEngine } from './core/engines/local'

@@ -1,0 +1,4 @@
+import { createWebpackPlugin } from 'unplugin'
+import { unpluginFactory } from '.'
+
+export default createWebpackPlugin(unpluginFactory)

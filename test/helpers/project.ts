@@ -1,0 +1,83 @@
+import type { Engine, EnhanceRequest, Options } from '../../src/types'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import sharp from 'sharp'
+import { build } from 'vite'
+import { onTestFinished } from 'vitest'
+import { createLocalEngine } from '../../src/core/engines/local'
+import Upscale from '../../src/vite'
+
+export const FIXTURES = resolve(import.meta.dirname, '../../fixtures/images')
+
+/** A temp project with the fixture images in `src/`, removed after the test. */
+export async function tempProject(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'upscale-test-'))
+  await cp(FIXTURES, join(dir, 'src'), { recursive: true })
+  onTestFinished(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** The local engine, counting its calls. */
+export function countingEngine(): { engine: Engine, calls: EnhanceRequest[] } {
+  const inner = createLocalEngine()
+  const calls: EnhanceRequest[] = []
+  return {
+    calls,
+    engine: { id: inner.id, version: inner.version, enhance: (r) => { calls.push(r); return inner.enhance(r) } },
+  }
+}
+
+export interface BuildOptions {
+  options?: Options
+  base?: string
+  ssr?: boolean
+  outDir?: string
+}
+
+/**
+ * `vite build` of `<dir>/src/main.js`, which puts what it imported on `globalThis.result`.
+ * Returns that object, evaluated from the built bundle, and the output dir.
+ */
+export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist' }: BuildOptions = {}) {
+  await writeFile(join(dir, 'src/main.js'), main)
+  await build({
+    root: dir,
+    base,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options })],
+    build: {
+      outDir,
+      ssr,
+      minify: false,
+      rollupOptions: { input: join(dir, 'src/main.js'), output: { entryFileNames: '[name].js' } },
+    },
+  })
+  const out = join(dir, outDir)
+  const js = await readFile(join(out, 'main.js'), 'utf8')
+  const g = globalThis as { result?: Record<string, unknown> }
+  delete g.result
+  await import(`${pathToFileURL(join(out, 'main.js')).href}?t=${Date.now()}`)
+  return { out, js, result: g.result as Record<string, any> }
+}
+
+/** The emitted file a URL points to, with its dimensions and format read back by sharp. */
+export async function emitted(out: string, url: string, base = '/') {
+  if (!url.startsWith(base))
+    throw new Error(`${url} does not start with base ${base}`)
+  const file = join(out, url.slice(base.length))
+  const data = await readFile(file)
+  const meta = await sharp(data).metadata()
+  return { file, data, width: meta.width!, height: meta.height!, format: meta.format }
+}
+
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name))
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true })
+}
