@@ -6,13 +6,13 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { degrade, loadRgb, modcrop, psnrY, quantize } from '../bench/quality'
-import { gaussian, lanczos3, resize } from '../src/core/engines/resample'
+import { blur, lanczos3, resize } from '../src/core/engines/resample'
 
 const dir = process.argv[2] ?? join(import.meta.dirname, '../../shared/bench/t91')
 const files = readdirSync(dir).filter(f => f.endsWith('.png')).sort()
 const grid: Record<number, { sigmas: number[], amounts: number[] }> = {
-  2: { sigmas: [0.4, 0.5, 0.6, 0.7, 0.8, 1.0], amounts: [0, 0.4, 0.6, 0.7, 0.8, 1.0, 1.2] },
-  4: { sigmas: [0.8, 1.0, 1.2, 1.4], amounts: [0, 0.6, 0.8, 1.0, 1.2, 1.4] },
+  2: { sigmas: [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], amounts: [0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0] },
+  4: { sigmas: [1.0, 1.2, 1.4, 1.6, 1.8], amounts: [0, 0.6, 0.8, 1.0, 1.2, 1.4] },
 }
 
 for (const s of [2, 4]) {
@@ -22,10 +22,9 @@ for (const s of [2, 4]) {
     const hr = modcrop(await loadRgb(join(dir, f)), s)
     const up = resize(degrade(hr, s), hr.width, hr.height, lanczos3)
     for (const sigma of sigmas) {
-      const g = gaussian(sigma)
-      const blur = resize(resize(up, up.width, up.height, g), up.width, up.height, g)
+      const blurred = blur(up, sigma)
       for (const amount of amounts) {
-        const out = { ...up, data: up.data.map((v, i) => v + amount * (v - blur.data[i])) }
+        const out = { ...up, data: up.data.map((v, i) => v + amount * (v - blurred.data[i])) }
         const key = `${sigma}/${amount}`
         score.set(key, (score.get(key) ?? 0) + psnrY(quantize(out), hr, s) / files.length)
       }

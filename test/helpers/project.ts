@@ -60,7 +60,7 @@ export async function viteBuild(dir: string, main: string, { options, base = '/'
   const g = globalThis as { result?: Record<string, unknown> }
   delete g.result
   await import(`${pathToFileURL(join(out, 'main.js')).href}?t=${Date.now()}`)
-  return { out, js, result: g.result as Record<string, any> }
+  return { out, js, result: g.result as unknown as Record<string, any> }
 }
 
 /** The emitted file a URL points to, with its dimensions and format read back by sharp. */

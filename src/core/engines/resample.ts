@@ -133,6 +133,11 @@ export function resize(src: FloatImage, outWidth: number, outHeight: number, ker
     : horizontal(vertical(src, outHeight, kernel), outWidth, kernel)
 }
 
+export function blur(img: FloatImage, sigma: number): FloatImage {
+  const g = gaussian(sigma)
+  return vertical(horizontal(img, img.width, g), img.height, g)
+}
+
 /**
  * Unsharp mask in place: x + amount · (x − gaussian(x)), on the first `colourChannels` channels
  * of each pixel (alpha is left alone).
@@ -140,8 +145,7 @@ export function resize(src: FloatImage, outWidth: number, outHeight: number, ker
 export function unsharp(img: FloatImage, sigma: number, amount: number, colourChannels = img.channels): void {
   if (amount === 0)
     return
-  const g = gaussian(sigma)
-  const blurred = vertical(horizontal(img, img.width, g), img.height, g).data
+  const blurred = blur(img, sigma).data
   const { data, channels: c } = img
   for (let i = 0; i < data.length; i += c) {
     for (let k = 0; k < colourChannels; k++)
