@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import sharp from 'sharp'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { FIXTURES } from './helpers/project'
+
+const run = promisify(execFile)
+const ROOT = resolve(import.meta.dirname, '..')
+
+/** The package as users get it: packed, installed into a fresh app, built with the vite CLI. */
+describe('the packed package in a fresh app', () => {
+  it('installs, exposes every entry, and builds a Vite app with enhanced images', { timeout: 240_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upscale-pack-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
+    const [pack] = JSON.parse(stdout.slice(stdout.indexOf('[')))
+    const files = (pack.files as Array<{ path: string }>).map(f => f.path).sort()
+    expect(files).toContain('client.d.ts')
+    expect(files).toContain('dist/vite.js')
+    expect(files).toContain('dist/index.d.ts')
+    expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([])
+
+    const app = join(dir, 'app')
+    await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
+    const viteVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/vite/package.json'), 'utf8')).version
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), `vite@${viteVersion}`], { cwd: app, maxBuffer: 1 << 24 })
+
+    // every entry loads, as ESM and as CommonJS
+    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack']
+    const check = `for (const e of ${JSON.stringify(entries)}) { const m = require('unplugin-upscale' + e); if (!m) throw new Error(e) }`
+    await run('node', ['-e', check], { cwd: app })
+    await run('node', ['--input-type=module', '-e', `for (const e of ${JSON.stringify(entries)}) await import('unplugin-upscale' + e)`], { cwd: app })
+
+    await writeFile(join(app, 'vite.config.js'), `import Upscale from 'unplugin-upscale/vite'\nexport default { plugins: [Upscale()] }\n`)
+    await writeFile(join(app, 'index.html'), '<script type="module" src="./main.js"></script>')
+    await writeFile(join(app, 'main.js'), `import url from './bird.png?upscale'\nimport meta from './bird.png?scale=2&as=metadata&upscale'\ndocument.body.dataset.a = url + ' ' + meta.src\n`)
+    const built = await run(join(app, 'node_modules/.bin/vite'), ['build'], { cwd: app, env: { ...process.env, UPSCALE_API_TOKEN: '' } })
+    expect(built.stdout).toContain('images are enhanced with the built-in local engine')
+
+    const assets = await readdir(join(app, 'dist/assets'))
+    const x4 = assets.find(f => /^bird@4x-.+\.png$/.test(f))!
+    const x2 = assets.find(f => /^bird@2x-.+\.png$/.test(f))!
+    expect(await sharp(join(app, 'dist/assets', x4)).metadata()).toMatchObject({ width: 1152, height: 1152 })
+    expect(await sharp(join(app, 'dist/assets', x2)).metadata()).toMatchObject({ width: 576, height: 576 })
+    const js = await readFile(join(app, 'dist/assets', assets.find(f => f.endsWith('.js'))!), 'utf8')
+    expect(js).toContain(`/assets/${x4}`)
+    expect(js).toContain(`/assets/${x2}`)
+    // the default cache location, under the app's node_modules
+    expect((await readdir(join(app, 'node_modules/.cache/unplugin-upscale'))).length).toBeGreaterThan(0)
+  })
+})
