@@ -1,4 +1,3 @@
-/// <reference types="unplugin-upscale/client" />
 import bird from '../fixtures/images/bird.png'
 import birdUp from '../fixtures/images/bird.png?upscale'
 import butterfly from '../fixtures/images/butterfly.png'
