@@ -24,7 +24,7 @@ export async function qualityRows(): Promise<Array<Record<string, number | strin
         const hr = modcrop(await loadRgb(join(BENCH, set, f)), s)
         const lr = degrade(hr, s)
         const png = await sharp(Buffer.from(Uint8Array.from(lr.data)), { raw: { width: lr.width, height: lr.height, channels: 3 } }).png().toBuffer()
-        const { data } = await engine.enhance({ file: f, source: png, info: { format: 'png', width: lr.width, height: lr.height }, scale: s, type: 'clean' })
+        const { data } = await engine.enhance({ file: f, source: png, info: { format: 'png', width: lr.width, height: lr.height }, scale: s, auto: false, type: 'clean' })
         sum.local += psnrY(await loadRgb(data), hr, s)
         sum.bicubic += psnrY(quantize(resize(lr, hr.width, hr.height, bicubic)), hr, s)
         sum.lanczos3 += psnrY(quantize(resize(lr, hr.width, hr.height, lanczos3)), hr, s)

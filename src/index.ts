@@ -9,7 +9,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     name: 'unplugin-upscale',
     enforce: 'pre',
     buildStart() {
-      ctx.announce()
+      ctx.buildStart()
+    },
+    buildEnd() {
+      return ctx.buildEnd()
     },
     resolveId: {
       filter: { id: ctx.idFilter },

@@ -48,6 +48,81 @@ export interface Options {
    * @default undefined
    */
   engine?: Engine
+  /**
+   * API: ask for the result in the submit's answer (`sync=1`) instead of submitting and polling.
+   * @default false
+   */
+  sync?: boolean
+  /**
+   * API: tasks in flight at once, for the whole process (client and SSR builds share it).
+   * @default 4
+   */
+  concurrency?: number
+  /**
+   * API: requests (submits and polls) per second; the service's default quota is 2.
+   * @default 2
+   */
+  rateLimit?: number
+  /**
+   * API: milliseconds one request may take (connect, headers, and the whole body).
+   * @default 30000
+   */
+  timeout?: number
+  /**
+   * API: milliseconds one image may take in all, submits, polls, retries and download included.
+   * @default 90000
+   */
+  taskTimeout?: number
+  /**
+   * API: further attempts after a 429, a 5xx, a dropped connection, a timeout or state -2/-8.
+   * @default 4
+   */
+  retries?: number
+  /**
+   * API: base of the exponential backoff between attempts, in ms (with full jitter; capped at 30 s).
+   * A 429's Retry-After is honoured instead.
+   * @default 1000
+   */
+  retryDelay?: number
+  /**
+   * API: milliseconds between polls of an async task (it grows gently up to 4×).
+   * @default 1000
+   */
+  pollInterval?: number
+  /**
+   * API: largest upload in bytes; larger images fail before anything is paid.
+   * @default 15728640 (15 MiB)
+   */
+  maxUploadBytes?: number
+  /**
+   * API: longest side in pixels the service takes.
+   * @default 4096
+   */
+  maxUploadSide?: number
+  /**
+   * API: most billable tasks one build may send; beyond it the build fails listing the images it
+   * would have sent.
+   * @default Infinity
+   */
+  maxTasks?: number
+  /**
+   * Send nothing: list every billable cache miss with its importer, and emit those images unenhanced.
+   * @default process.env.UPSCALE_DRY_RUN === '1'
+   */
+  dryRun?: boolean
+  /**
+   * API: the public URL of an image that is already hosted (a CDN, a deployed site), so the service
+   * fetches it instead of receiving an upload. Return undefined to upload. The cache key still
+   * hashes the local bytes.
+   * @default undefined
+   */
+  publicUrl?: (file: string) => string | undefined
+  /**
+   * API: forwarded as `callback_url`. Completion is still decided by polling, because a build has
+   * no public endpoint of its own to receive the call.
+   * @default undefined
+   */
+  callbackUrl?: string
 }
 
 export interface ResolvedOptions {
@@ -61,6 +136,20 @@ export interface ResolvedOptions {
   defaults: { scale: Scale, type: EnhanceType }
   filter: (file: string) => boolean
   engine: Engine | undefined
+  sync: boolean
+  concurrency: number
+  rateLimit: number
+  timeout: number
+  taskTimeout: number
+  retries: number
+  retryDelay: number
+  pollInterval: number
+  maxUploadBytes: number
+  maxUploadSide: number
+  maxTasks: number
+  dryRun: boolean
+  publicUrl: ((file: string) => string | undefined) | undefined
+  callbackUrl: string | undefined
 }
 
 /** What one `?upscale` import asks for, after defaults are applied. */
@@ -98,6 +187,8 @@ export interface EnhanceRequest {
   source: Buffer
   info: SourceInfo
   scale: ScaleFactor
+  /** true when the import asked for `auto` (the API then lets the service choose, by the same rule) */
+  auto: boolean
   type: EnhanceType
 }
 
@@ -114,5 +205,9 @@ export interface Engine {
   readonly id: string
   /** bump when the output changes, so old cache entries stop matching */
   readonly version: string
+  /** true when every call costs money: dry runs and `maxTasks` count these */
+  readonly billable?: boolean
   enhance: (request: EnhanceRequest) => Promise<EnhanceResult>
+  /** release sockets and timers; called when a build ends (the engine may be used again after) */
+  close?: () => Promise<void>
 }

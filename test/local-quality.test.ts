@@ -25,7 +25,7 @@ describe('local engine quality (Set5, PSNR-Y)', () => {
       const hr = modcrop(await loadRgb(join(SET5, f)), s)
       const lr = degrade(hr, s)
       const source = await toPng(lr)
-      const { data } = await engine.enhance({ file: f, source, info: { format: 'png', width: lr.width, height: lr.height }, scale: s, type: 'clean' })
+      const { data } = await engine.enhance({ file: f, source, info: { format: 'png', width: lr.width, height: lr.height }, scale: s, auto: false, type: 'clean' })
       const out = await loadRgb(data)
       expect([out.width, out.height]).toEqual([hr.width, hr.height])
       ours += psnrY(out, hr, s) / files.length

@@ -1,12 +1,12 @@
 import type { Options, ResolvedOptions } from '../types'
 import type { ProcessedImage } from './pipeline'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { moduleCode } from './codegen'
+import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { createEngine } from './engines'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
-import { Pipeline } from './pipeline'
+import { NotSent, Pipeline } from './pipeline'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 
 /** The bits of a bundler's plugin context this code uses; each is optional outside Rollup and Vite. */
@@ -33,6 +33,9 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   let pipeline = new Pipeline(options, createEngine(options))
   let dev: { base: string } | undefined
   const importers = new Map<string, Set<string>>()
+  /** billable cache misses that were not sent in this build (dry run, maxTasks) */
+  let notSent: Array<{ id: string, reason: NotSent['reason'] }> = []
+  const redact = (text: string): string => (options.token ? text.split(options.token).join('***') : text)
 
   const describe = (id: string): string => {
     const file = id.slice(0, id.indexOf('?'))
@@ -58,9 +61,27 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       dev = config.serve ? { base: config.base } : undefined
     },
 
-    announce() {
+    buildStart() {
       if (options.providerFallback && !options.engine)
         once('[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.')
+      pipeline.budget.used = 0
+      notSent = []
+    },
+
+    /** Report what a dry run or `maxTasks` held back, and let the engine close its sockets. */
+    async buildEnd() {
+      await pipeline.engine.close?.()
+      if (notSent.length === 0)
+        return
+      const list = notSent.map(n => `  - ${describe(n.id)}`).join('\n')
+      const count = `${notSent.length} image${notSent.length === 1 ? '' : 's'}`
+      const dryRun = notSent.every(n => n.reason === 'dryRun')
+      notSent = []
+      if (dryRun) {
+        console.info(`[unplugin-upscale] Dry run: ${count} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list}`)
+        return
+      }
+      throw new UpscaleError(`maxTasks is ${options.maxTasks}, and this build needs more: ${count} not in the cache would have been sent beyond it:\n${list}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
     },
 
     /** Resolve the file part, keep the query, and remember the importer for messages. */
@@ -108,7 +129,11 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
         image = await pipeline.process(request.file, request.params)
       }
       catch (error) {
-        throw new UpscaleError(`cannot upscale ${describe(id)}: ${(error as Error).message}`, { cause: error })
+        if (error instanceof NotSent) {
+          notSent.push({ id, reason: error.reason })
+          return originalModuleCode(request.file, await pipeline.original(request.file, request.params), request.params.as)
+        }
+        throw new UpscaleError(redact(`cannot upscale ${describe(id)}: ${(error as Error).message}`))
       }
       if (dev)
         return moduleCode(JSON.stringify(devUrl(dev.base, image.key, image.ext)), image.metadata, request.params.as)

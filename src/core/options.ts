@@ -7,7 +7,20 @@ import { SCALES, TYPES } from './query'
 export const DEFAULT_API_URL = 'https://api.gpt.ge'
 export const DEFAULT_CACHE_DIR = 'node_modules/.cache/unplugin-upscale'
 const PROVIDERS = ['auto', 'api', 'local']
-const KNOWN = new Set(['cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine'])
+const NUMBERS = {
+  concurrency: { default: 4, min: 1, integer: true, infinite: false },
+  rateLimit: { default: 2, min: 0.01, integer: false, infinite: true },
+  timeout: { default: 30_000, min: 1, integer: false, infinite: false },
+  taskTimeout: { default: 90_000, min: 1, integer: false, infinite: false },
+  retries: { default: 4, min: 0, integer: true, infinite: false },
+  retryDelay: { default: 1000, min: 0, integer: false, infinite: false },
+  pollInterval: { default: 1000, min: 0, integer: false, infinite: false },
+  maxUploadBytes: { default: 15 * 1024 * 1024, min: 1, integer: true, infinite: false },
+  maxUploadSide: { default: 4096, min: 1, integer: true, infinite: false },
+  maxTasks: { default: Infinity, min: 0, integer: true, infinite: true },
+} as const
+type NumberOption = keyof typeof NUMBERS
+const KNOWN = new Set(['cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
 
 function fail(option: string, message: string): never {
   throw new UpscaleError(`option \`${option}\` ${message}`)
@@ -53,6 +66,24 @@ export function resolveOptions(options: Options = {}, root: string = process.cwd
   if (engine !== undefined && (typeof engine.enhance !== 'function' || !engine.id || !engine.version))
     fail('engine', 'must have `id`, `version` and an `enhance` function')
 
+  const numbers = {} as Record<NumberOption, number>
+  for (const [name, rule] of Object.entries(NUMBERS) as Array<[NumberOption, typeof NUMBERS[NumberOption]]>) {
+    const value = options[name] ?? rule.default
+    const ok = typeof value === 'number' && value >= rule.min && (value === Infinity ? rule.infinite : Number.isFinite(value) && (!rule.integer || Number.isInteger(value)))
+    if (!ok)
+      fail(name, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${JSON.stringify(value)})`)
+    numbers[name] = value
+  }
+  for (const name of ['sync', 'dryRun'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean')
+      fail(name, `must be true or false (got ${JSON.stringify(options[name])})`)
+  }
+  if (options.publicUrl !== undefined && typeof options.publicUrl !== 'function')
+    fail('publicUrl', 'must be a function (file) => string | undefined')
+  const callbackUrl = nonEmpty('callbackUrl', options.callbackUrl)
+  if (callbackUrl !== undefined && !/^https?:\/\/[^/]/.test(callbackUrl))
+    fail('callbackUrl', `must be an http(s) URL (got ${JSON.stringify(callbackUrl)})`)
+
   return {
     root,
     cacheDir: resolve(root, cacheDir),
@@ -63,6 +94,11 @@ export function resolveOptions(options: Options = {}, root: string = process.cwd
     defaults: { scale: (scale === 'auto' ? 'auto' : Number(scale)) as Scale, type },
     filter: createFileFilter(options.include, options.exclude, root),
     engine,
+    sync: options.sync ?? false,
+    ...numbers,
+    dryRun: options.dryRun ?? env.UPSCALE_DRY_RUN === '1',
+    publicUrl: options.publicUrl,
+    callbackUrl,
   }
 }
 

@@ -18,20 +18,44 @@ export interface ProcessedImage {
   metadata: Omit<UpscaledImage, 'src'>
 }
 
+/** Thrown instead of sending a billable task, in a dry run or past `maxTasks`. */
+export class NotSent extends Error {
+  override name = 'NotSent'
+  constructor(readonly reason: 'dryRun' | 'maxTasks') {
+    super(reason === 'dryRun' ? 'not sent: dry run' : 'not sent: maxTasks reached')
+  }
+}
+
+/** Counts billable tasks of one build against `maxTasks`; a dry run allows none. */
+export class Budget {
+  used = 0
+  constructor(readonly maxTasks: number, readonly dryRun: boolean) {}
+
+  spend(): void {
+    if (this.dryRun)
+      throw new NotSent('dryRun')
+    if (this.used >= this.maxTasks)
+      throw new NotSent('maxTasks')
+    this.used++
+  }
+}
+
 /** read → cache → engine → convert → metadata, for one image at a time, sharing work in flight. */
 export class Pipeline {
   readonly cache: DiskCache
+  readonly budget: Budget
   private readonly inFlight = new InFlight<CacheEntry>()
 
   constructor(options: ResolvedOptions, readonly engine: Engine) {
     this.cache = new DiskCache(options.cacheDir)
+    this.budget = new Budget(options.maxTasks, options.dryRun)
   }
 
   async process(file: string, params: UpscaleParams): Promise<ProcessedImage> {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const enhanced = await this.enhanced(file, source, info, scale, params.type)
+    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type)
 
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
     const final = target === enhanced.record.format && params.quality === undefined
@@ -57,13 +81,21 @@ export class Pipeline {
     }
   }
 
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, type: EnhanceType): Promise<CacheEntry> {
+  /** Metadata of the source as it is, for images that were not sent (dry run, maxTasks). */
+  async original(file: string, params: UpscaleParams): Promise<ProcessedImage['metadata']> {
+    const info = await inspect(await readSource(file))
+    return { width: info.width, height: info.height, format: info.format, originalWidth: info.width, originalHeight: info.height, scale: 1, type: params.type }
+  }
+
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType): Promise<CacheEntry> {
     const key = enhancementKey(source, this.engine, { scale, type })
     return await this.cache.get(key) ?? this.inFlight.run(key, async () => {
       const again = await this.cache.get(key)
       if (again)
         return again
-      const result = await this.engine.enhance({ file, source, info, scale, type })
+      if (this.engine.billable)
+        this.budget.spend()
+      const result = await this.engine.enhance({ file, source, info, scale, auto, type })
       let meta
       try {
         meta = await readOutputMeta(result.data)

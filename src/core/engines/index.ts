@@ -1,5 +1,5 @@
 import type { Engine, ResolvedOptions } from '../../types'
-import { UpscaleError } from '../errors'
+import { createApiEngine } from './api'
 import { createLocalEngine } from './local'
 
 export function createEngine(options: ResolvedOptions): Engine {
@@ -7,5 +7,5 @@ export function createEngine(options: ResolvedOptions): Engine {
     return options.engine
   if (options.provider === 'local')
     return createLocalEngine()
-  throw new UpscaleError('provider \'api\' is not available in this version yet; use provider \'local\' (or unset UPSCALE_API_TOKEN)')
+  return createApiEngine({ ...options, token: options.token! })
 }

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto'
+
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+
+/** At most `size` holders at once; the rest wait in order. */
+export class Semaphore {
+  private active = 0
+  private readonly waiting: Array<() => void> = []
+  constructor(readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.size) {
+      this.active++
+      return
+    }
+    await new Promise<void>(r => this.waiting.push(r))
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next)
+      next()
+    else
+      this.active--
+  }
+
+  async use<T>(task: () => Promise<T>): Promise<T> {
+    await this.acquire()
+    try {
+      return await task()
+    }
+    finally {
+      this.release()
+    }
+  }
+}
+
+/** Spaces calls at least 1/perSecond apart; a 429's Retry-After pushes every caller back. */
+export class RateLimiter {
+  private next = 0
+  constructor(readonly perSecond: number) {}
+
+  async wait(): Promise<void> {
+    if (!Number.isFinite(this.perSecond))
+      return this.next > Date.now() ? sleep(this.next - Date.now()) : undefined
+    const now = Date.now()
+    const at = Math.max(now, this.next)
+    this.next = at + 1000 / this.perSecond
+    if (at > now)
+      await sleep(at - now)
+  }
+
+  pause(ms: number): void {
+    this.next = Math.max(this.next, Date.now() + ms)
+  }
+}
+
+export interface SharedLimits { slots: Semaphore, rate: RateLimiter, state: { tokenRejected: boolean } }
+
+const registry = new Map<string, SharedLimits>()
+
+/**
+ * The limits of one API key, shared by every plugin instance in the process: a Vite run that
+ * builds client and SSR with two plugin instances still sends at most `concurrency` tasks at once.
+ */
+export function sharedLimits(apiUrl: string, token: string, concurrency: number, rateLimit: number): SharedLimits {
+  const key = `${apiUrl}\0${createHash('sha256').update(token).digest('hex')}\0${concurrency}\0${rateLimit}`
+  let limits = registry.get(key)
+  if (!limits) {
+    limits = { slots: new Semaphore(concurrency), rate: new RateLimiter(rateLimit), state: { tokenRejected: false } }
+    registry.set(key, limits)
+  }
+  return limits
+}
+
+/** Exponential backoff with full jitter: a random delay in [0, base · 2^attempt], capped. */
+export function backoff(attempt: number, base: number, cap = 30_000, random = Math.random): number {
+  return Math.round(random() * Math.min(cap, base * 2 ** attempt))
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value)
+    return undefined
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(value))
+    return Math.round(Number(value) * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
