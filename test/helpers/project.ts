@@ -34,19 +34,20 @@ export interface BuildOptions {
   base?: string
   ssr?: boolean
   outDir?: string
+  logLevel?: 'silent' | 'info'
 }
 
 /**
  * `vite build` of `<dir>/src/main.js`, which puts what it imported on `globalThis.result`.
  * Returns that object, evaluated from the built bundle, and the output dir.
  */
-export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist' }: BuildOptions = {}) {
+export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist', logLevel = 'silent' }: BuildOptions = {}) {
   await writeFile(join(dir, 'src/main.js'), main)
   await build({
     root: dir,
     base,
     configFile: false,
-    logLevel: 'silent',
+    logLevel,
     plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options })],
     build: {
       outDir,
@@ -80,4 +81,29 @@ export async function listFiles(dir: string): Promise<string[]> {
 
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
+}
+
+/** Everything written to stdout, stderr and the console while `task` runs. */
+export async function captureOutput<T>(task: () => Promise<T>): Promise<{ output: string, result?: T, error?: Error }> {
+  const chunks: string[] = []
+  const out = process.stdout.write.bind(process.stdout)
+  const err = process.stderr.write.bind(process.stderr)
+  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const
+  const saved = methods.map(m => console[m])
+  process.stdout.write = ((c: string | Uint8Array) => { chunks.push(String(c)); return true }) as typeof process.stdout.write
+  process.stderr.write = ((c: string | Uint8Array) => { chunks.push(String(c)); return true }) as typeof process.stderr.write
+  for (const m of methods)
+    console[m] = (...args: unknown[]) => { chunks.push(args.map(a => (a instanceof Error ? `${a.message}\n${a.stack}` : String(a))).join(' ')) }
+  try {
+    const result = await task()
+    return { output: chunks.join(''), result }
+  }
+  catch (error) {
+    return { output: chunks.join(''), error: error as Error }
+  }
+  finally {
+    process.stdout.write = out
+    process.stderr.write = err
+    methods.forEach((m, i) => { console[m] = saved[i] })
+  }
 }

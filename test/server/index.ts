@@ -190,7 +190,6 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
   }
 
   async function submit(req: IncomingMessage, res: ServerResponse, body: Buffer, fault: Fault | undefined): Promise<void> {
-    stats.submits++
     let form: FormData
     try {
       form = await new Request('http://local/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData()
@@ -242,7 +241,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     tasks.set(task.id, task)
     if (sync || task.finalState < 0 && pollsToFinish === 0)
       finish(task)
-    return json(res, 200, taskObject(task))
+    return json(res, 200, taskObject(task), fault)
   }
 
   function finish(task: Task): void {
@@ -250,8 +249,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     task.completed = Date.now()
   }
 
-  function poll(res: ServerResponse, id: string): Promise<void> {
-    stats.polls++
+  function poll(res: ServerResponse, id: string, fault: Fault | undefined): Promise<void> {
     const task = tasks.get(id)
     if (!task)
       return json(res, 404, errorBody(404, 'task not found'))
@@ -262,11 +260,10 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
       else
         task.state = [0, 2, 3, 4][Math.min(task.polls, 3)]
     }
-    return json(res, 200, taskObject(task))
+    return json(res, 200, taskObject(task), fault)
   }
 
   async function result(res: ServerResponse, name: string, fault: Fault | undefined): Promise<void> {
-    stats.downloads++
     const task = tasks.get(name.split('.')[0])
     if (!task?.result || !task.completed || Date.now() - task.completed > resultTtl)
       return send(res, 404, 'expired or unknown', 'text/plain')
@@ -296,6 +293,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     if (!route)
       return json(res, 404, errorBody(404, 'not found'))
 
+    stats[({ submit: 'submits', poll: 'polls', result: 'downloads' } as const)[route]]++
     const fault = takeFault(route)
     const isApi = route !== 'result'
     if (isApi) {
@@ -322,7 +320,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
       if (route === 'submit')
         return await submit(req, res, body, fault)
       if (route === 'poll')
-        return await poll(res, path.slice('/task/'.length))
+        return await poll(res, path.slice('/task/'.length), fault)
       return await result(res, path.slice('/results/'.length), fault)
     }
     finally {

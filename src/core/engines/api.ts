@@ -72,6 +72,22 @@ export function createApiEngine(settings: ApiSettings): Engine {
     keepAliveTimeout: 4_000,
   })
   const redact = (text: string): string => text.split(settings.token).join('***')
+  const tooLong = (): ApiError => new ApiError(`the task took longer than taskTimeout (${settings.taskTimeout / 1000} s)`)
+  const delay = (ms: number, signal: AbortSignal): Promise<void> => {
+    if (signal.aborted)
+      return Promise.reject(tooLong())
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer)
+        reject(tooLong())
+      }
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      }, ms)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
 
   /** One HTTP exchange: the response body, or a Retryable/ApiError that says what went wrong. */
   async function call(url: string, init: { method: 'GET' | 'POST', body?: FormData, auth: boolean }, deadline: AbortSignal): Promise<{ status: number, headers: Headers, body: Buffer }> {
@@ -87,7 +103,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     }
     catch (error) {
       if (deadline.aborted)
-        throw new ApiError(`the task took longer than taskTimeout (${settings.taskTimeout / 1000} s)`)
+        throw tooLong()
       const e = error as Error & { cause?: { code?: string, message?: string } }
       const cause = e.name === 'TimeoutError' ? `no answer within timeout (${settings.timeout / 1000} s)` : (e.cause?.code ?? e.cause?.message ?? e.message)
       throw new Retryable(`${init.method} ${new URL(url).pathname} failed: ${cause}`)
@@ -271,14 +287,4 @@ export function createApiEngine(settings: ApiSettings): Engine {
       await a?.close()
     },
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted)
-    return Promise.reject(new ApiError('the task took longer than taskTimeout'))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(new ApiError('the task took longer than taskTimeout')) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

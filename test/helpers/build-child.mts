@@ -1,0 +1,21 @@
+// Runs one `vite build` with the plugin in its own process, so a test can read every byte it
+// prints (rolldown writes some lines from native code, past any in-process capture).
+//   tsx test/helpers/build-child.mts '{"dir": …, "options": {…}, "outDir": "dist"}'
+import { join } from 'node:path'
+import { build } from 'vite'
+import Upscale from '../../src/vite'
+
+const { dir, options, outDir } = JSON.parse(process.argv[2])
+try {
+  await build({
+    root: dir,
+    configFile: false,
+    logLevel: 'info',
+    plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options })],
+    build: { outDir, rollupOptions: { input: join(dir, 'src/main.js') } },
+  })
+}
+catch (error) {
+  console.error((error as Error).stack ?? error)
+  process.exitCode = 1
+}
