@@ -66,3 +66,39 @@ describe('resolveOptions', () => {
     expect(() => resolve({ provider: 'x' })).toThrow(/^\[unplugin-upscale\] /)
   })
 })
+
+describe('resolveOptions: API settings', () => {
+  it('has defaults for every limit', () => {
+    expect(resolve({ token: 't' })).toMatchObject({
+      sync: false, concurrency: 4, rateLimit: 2, timeout: 30_000, taskTimeout: 90_000, retries: 4, retryDelay: 1000,
+      pollInterval: 1000, maxUploadBytes: 15 * 1024 * 1024, maxUploadSide: 4096, maxTasks: Infinity, dryRun: false,
+      publicUrl: undefined, callbackUrl: undefined,
+    })
+  })
+
+  it('turns the dry run on from UPSCALE_DRY_RUN=1', () => {
+    expect(resolve({}, { UPSCALE_DRY_RUN: '1' }).dryRun).toBe(true)
+    expect(resolve({}, { UPSCALE_DRY_RUN: '0' }).dryRun).toBe(false)
+    expect(resolve({ dryRun: false }, { UPSCALE_DRY_RUN: '1' }).dryRun).toBe(false)
+  })
+
+  it.each([
+    [{ concurrency: 0 }, /option `concurrency` must be a whole number ≥ 1 \(got 0\)/],
+    [{ concurrency: 2.5 }, /option `concurrency` must be a whole number/],
+    [{ concurrency: Infinity }, /option `concurrency` must be a whole number ≥ 1 \(got Infinity\)/],
+    [{ rateLimit: 0 }, /option `rateLimit` must be a number ≥ 0.01 \(or Infinity\)/],
+    [{ timeout: '30s' }, /option `timeout` must be a number ≥ 1 \(got "30s"\)/],
+    [{ retries: -1 }, /option `retries` must be a whole number ≥ 0/],
+    [{ maxTasks: 1.5 }, /option `maxTasks` must be a whole number ≥ 0 \(or Infinity\)/],
+    [{ sync: 'yes' }, /option `sync` must be true or false \(got "yes"\)/],
+    [{ dryRun: 1 }, /option `dryRun` must be true or false/],
+    [{ publicUrl: 'https://cdn' }, /option `publicUrl` must be a function/],
+    [{ callbackUrl: 'hook' }, /option `callbackUrl` must be an http\(s\) URL \(got "hook"\)/],
+  ])('rejects %j', (options, message) => {
+    expect(() => resolve(options)).toThrow(message)
+  })
+
+  it('takes Infinity where it means "no limit"', () => {
+    expect(resolve({ rateLimit: Infinity, maxTasks: Infinity })).toMatchObject({ rateLimit: Infinity, maxTasks: Infinity })
+  })
+})

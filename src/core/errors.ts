@@ -11,8 +11,8 @@ export class UpscaleError extends Error {
   }
 }
 
-/** A path short enough to read in a message: relative to the root when inside it. */
+/** A path short enough to read in a message: relative to the root when that is shorter. */
 export function displayPath(file: string, root: string): string {
-  const rel = relative(root, file)
-  return rel && !rel.startsWith('..') ? rel.replaceAll('\\', '/') : file
+  const rel = relative(root, file).replaceAll('\\', '/')
+  return rel && rel.length < file.length ? rel : file
 }

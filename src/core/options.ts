@@ -71,7 +71,7 @@ export function resolveOptions(options: Options = {}, root: string = process.cwd
     const value = options[name] ?? rule.default
     const ok = typeof value === 'number' && value >= rule.min && (value === Infinity ? rule.infinite : Number.isFinite(value) && (!rule.integer || Number.isInteger(value)))
     if (!ok)
-      fail(name, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${JSON.stringify(value)})`)
+      fail(name, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${typeof value === 'number' ? value : JSON.stringify(value)})`)
     numbers[name] = value
   }
   for (const name of ['sync', 'dryRun'] as const) {
