@@ -47,6 +47,8 @@ describe('API faults that fail the build, naming the image and the cause, cachin
     ['413 (gateway shape)', [{ status: 413, shape: 'gateway', message: 'Request Entity Too Large' }], /the submit answered HTTP 413: Request Entity Too Large/, 1],
     ['state -7', [{ state: -7 }], /the task ended in state -7 \(Invalid or corrupt image\)/, 1],
     ['state -5', [{ state: -5 }], /the task ended in state -5 \(Image too large\)/, 1],
+    ['state -1', [{ state: -1 }], /the task ended in state -1 \(Failed\)/, 1],
+    ['a state the contract does not list (-9)', [{ state: -9 }], /the task ended in state -9/, 1],
     ['a corrupt result', [{ route: 'result', corrupt: true }], /the API's result is not a valid image .*; nothing was cached/, 1],
     ['500 on every attempt', [{ status: 500, times: 10, message: 'boom' }], /gave up after 3 attempts: 1\) the submit answered HTTP 500: boom; 2\) the submit answered HTTP 500: boom; 3\) the submit answered HTTP 500: boom/, 3, { retries: 2 }],
     ['a task that never ends', [], /the task took longer than taskTimeout \(0.3 s\)/, 1, { taskTimeout: 300, pollInterval: 50 }],
@@ -59,6 +61,31 @@ describe('API faults that fail the build, naming the image and the cause, cachin
     await expect(build).rejects.toThrow(message)
     expect(s.stats.submits).toBe(submits)
     expect(await listFiles(join(dir, '.cache'))).toEqual([])
+  })
+
+  it('state -3 when the service cannot fetch image_url', async () => {
+    const s = await server()
+    const dir = await tempProject()
+    const build = viteBuild(dir, MAIN, api(s, { publicUrl: () => `${s.url}/cdn/missing.png` }))
+    await expect(build).rejects.toThrow(/cannot upscale src\/bird\.png\?scale=2&upscale \(imported by src\/main\.js\): the task ended in state -3 \(Could not download image_url\)/)
+    expect(await listFiles(join(dir, '.cache'))).toEqual([])
+  })
+
+  it('a result URL that has expired', async () => {
+    const s = await server({ resultTtl: -1 })
+    const dir = await tempProject()
+    const build = viteBuild(dir, MAIN, api(s, { retries: 1 }))
+    await expect(build).rejects.toThrow(/gave up after 2 attempts: 1\) the result URL answered 404 \(expired or never stored\); 2\) the result URL answered 404/)
+    expect(s.stats.downloads).toBe(2)
+    expect(await listFiles(join(dir, '.cache'))).toEqual([])
+  })
+
+  it('an upload over maxUploadBytes fails before any request', async () => {
+    const s = await server()
+    const dir = await tempProject()
+    const build = viteBuild(dir, MAIN, api(s, { maxUploadBytes: 100_000 }))
+    await expect(build).rejects.toThrow(/the image is 0\.1 MB; the API takes at most 0\.1 MB \(option `maxUploadBytes`\)/)
+    expect(s.stats.requests).toBe(0)
   })
 
   it('stops sending after a 401: the other images fail at once', async () => {

@@ -21,7 +21,8 @@ export function sharpenFor(scale: ScaleFactor, type: EnhanceType): { sigma: numb
 
 /**
  * Enlarge interleaved 8-bit pixels by `scale` with a centre-aligned Lanczos-3, then sharpen mildly.
- * Colour is premultiplied by alpha while resampling so transparent pixels do not bleed.
+ * With alpha, everything happens premultiplied and alpha is sharpened with the colour, so the
+ * colour of transparent pixels never bleeds into the edge.
  */
 export function enhancePixels(data: Uint8Array, width: number, height: number, channels: number, scale: ScaleFactor, type: EnhanceType): Uint8Array {
   const hasAlpha = channels === 2 || channels === 4
@@ -31,7 +32,7 @@ export function enhancePixels(data: Uint8Array, width: number, height: number, c
     premultiply(img.data, channels, colour)
   const big = scale === 1 ? img : resize(img, width * scale, height * scale, lanczos3)
   const { sigma, amount } = sharpenFor(scale, type)
-  unsharp(big, sigma, amount, colour)
+  unsharp(big, sigma, amount)
   if (hasAlpha)
     unpremultiply(big.data, channels, colour)
   return toBytes(big)
@@ -50,7 +51,7 @@ function unpremultiply(d: Float32Array, c: number, colour: number): void {
     const a = Math.min(255, Math.max(0, d[i + colour]))
     d[i + colour] = a
     for (let k = 0; k < colour; k++)
-      d[i + k] = a > 0 ? d[i + k] * 255 / a : 0
+      d[i + k] = a > 0 ? Math.min(a, Math.max(0, d[i + k])) * 255 / a : 0
   }
 }
 
@@ -58,7 +59,7 @@ function unpremultiply(d: Float32Array, c: number, colour: number): void {
 export function createLocalEngine(): Engine {
   return {
     id: 'local',
-    version: `lanczos3-usm-1:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`,
+    version: `lanczos3-usm-2:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`,
     async enhance({ source, info, scale, type }) {
       const raw = await decode(source)
       const pixels = enhancePixels(raw.data, raw.width, raw.height, raw.channels, scale, type)

@@ -138,19 +138,14 @@ export function blur(img: FloatImage, sigma: number): FloatImage {
   return vertical(horizontal(img, img.width, g), img.height, g)
 }
 
-/**
- * Unsharp mask in place: x + amount · (x − gaussian(x)), on the first `colourChannels` channels
- * of each pixel (alpha is left alone).
- */
-export function unsharp(img: FloatImage, sigma: number, amount: number, colourChannels = img.channels): void {
+/** Unsharp mask in place, on every channel: x + amount · (x − gaussian(x)). */
+export function unsharp(img: FloatImage, sigma: number, amount: number): void {
   if (amount === 0)
     return
   const blurred = blur(img, sigma).data
-  const { data, channels: c } = img
-  for (let i = 0; i < data.length; i += c) {
-    for (let k = 0; k < colourChannels; k++)
-      data[i + k] += amount * (data[i + k] - blurred[i + k])
-  }
+  const { data } = img
+  for (let i = 0; i < data.length; i++)
+    data[i] += amount * (data[i] - blurred[i])
 }
 
 export function fromBytes(bytes: Uint8Array, width: number, height: number, channels: number): FloatImage {

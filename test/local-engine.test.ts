@@ -1,0 +1,59 @@
+import sharp from 'sharp'
+import { describe, expect, it } from 'vitest'
+import { createLocalEngine, enhancePixels } from '../src/core/engines/local'
+import { inspect } from '../src/core/image'
+
+const engine = createLocalEngine()
+
+describe('local engine', () => {
+  it('keeps alpha, without dark fringes from transparent pixels', async () => {
+    // left half opaque white, right half fully transparent black
+    const w = 16
+    const h = 8
+    const raw = Buffer.alloc(w * h * 4)
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w / 2; x++)
+        raw.set([255, 255, 255, 255], (y * w + x) * 4)
+    }
+    const source = await sharp(raw, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer()
+    const { data } = await engine.enhance({ file: 'a.png', source, info: await inspect(source), scale: 4, auto: false, type: 'clean' })
+    const out = await sharp(data).raw().toBuffer({ resolveWithObject: true })
+    expect(out.info).toMatchObject({ width: 64, height: 32, channels: 4 })
+    // every pixel with any opacity is (close to) white: premultiplied resampling, no black halo
+    for (let i = 0; i < out.data.length; i += 4) {
+      if (out.data[i + 3] > 8)
+        expect(out.data[i], `pixel ${i / 4}`).toBeGreaterThan(240)
+    }
+    expect(out.data[(10 * 64 + 2) * 4 + 3]).toBe(255)
+    expect(out.data[(10 * 64 + 60) * 4 + 3]).toBe(0)
+  })
+
+  it('applies EXIF orientation', async () => {
+    const source = await sharp({ create: { width: 30, height: 10, channels: 3, background: '#c84' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer()
+    const info = await inspect(source)
+    expect(info).toMatchObject({ width: 10, height: 30, format: 'jpeg' })
+    const { data } = await engine.enhance({ file: 'r.jpg', source, info, scale: 2, auto: false, type: 'clean' })
+    const meta = await sharp(data).metadata()
+    expect(meta).toMatchObject({ width: 20, height: 60, format: 'jpeg' })
+    expect(meta.orientation ?? 1).toBe(1)
+  })
+
+  it('sharpens faces more gently than everything else', () => {
+    const w = 8
+    const edge = Uint8Array.from({ length: w * w }, (_, i) => (i % w < w / 2 ? 40 : 200))
+    const clean = enhancePixels(edge, w, w, 1, 2, 'clean')
+    const face = enhancePixels(edge, w, w, 1, 2, 'face')
+    const overshoot = (p: Uint8Array) => Math.max(...p) - 200 + 40 - Math.min(...p)
+    expect(overshoot(clean)).toBeGreaterThan(overshoot(face))
+    expect(overshoot(face)).toBeGreaterThan(0)
+  })
+
+  it('keeps flat areas flat and sizes exact, at every scale', () => {
+    for (const s of [1, 2, 4] as const) {
+      const flat = new Uint8Array(5 * 3 * 3).fill(123)
+      const out = enhancePixels(flat, 5, 3, 3, s, 'clean')
+      expect(out.length).toBe(5 * s * 3 * s * 3)
+      expect(new Set(out)).toEqual(new Set([123]))
+    }
+  })
+})
