@@ -16,8 +16,9 @@ describe('the packed package in a fresh app', () => {
     const dir = await mkdtemp(join(tmpdir(), 'upscale-pack-'))
     onTestFinished(() => rm(dir, { recursive: true, force: true }))
 
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
-    const [pack] = JSON.parse(stdout.slice(stdout.indexOf('[')))
+    await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 1 << 24 })
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
+    const [pack] = JSON.parse(stdout)
     const files = (pack.files as Array<{ path: string }>).map(f => f.path).sort()
     expect(files).toContain('client.d.ts')
     expect(files).toContain('dist/vite.js')
