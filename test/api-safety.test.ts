@@ -71,8 +71,8 @@ describe('provider selection', () => {
   })
 })
 
-describe('one limiter for the client and SSR builds of one run', () => {
-  it('two builds at once share `concurrency`', async () => {
+describe('the client and SSR builds of one run', () => {
+  it('share `concurrency`, and pay once for each image they both import', async () => {
     const s = await server({ latency: 150 })
     const dir = await tempProject()
     const sharp = (await import('sharp')).default
@@ -87,6 +87,7 @@ describe('one limiter for the client and SSR builds of one run', () => {
     })
     await Promise.all([one(false, 'client'), one(true, 'server')])
     expect(s.stats.maxParallel).toBe(3)
+    expect(s.stats.submits).toBe(8)
   })
 })
 

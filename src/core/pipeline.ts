@@ -40,15 +40,25 @@ export class Budget {
   }
 }
 
+/**
+ * Work in flight, per cache dir, for the whole process: the client and SSR builds of one run have
+ * a plugin instance each, and must still pay for a missing image once.
+ */
+const inFlightByCacheDir = new Map<string, InFlight<CacheEntry>>()
+
 /** read → cache → engine → convert → metadata, for one image at a time, sharing work in flight. */
 export class Pipeline {
   readonly cache: DiskCache
   readonly budget: Budget
-  private readonly inFlight = new InFlight<CacheEntry>()
+  private readonly inFlight: InFlight<CacheEntry>
 
   constructor(options: ResolvedOptions, readonly engine: Engine) {
     this.cache = new DiskCache(options.cacheDir)
     this.budget = new Budget(options.maxTasks, options.dryRun)
+    let inFlight = inFlightByCacheDir.get(options.cacheDir)
+    if (!inFlight)
+      inFlightByCacheDir.set(options.cacheDir, inFlight = new InFlight())
+    this.inFlight = inFlight
   }
 
   async process(file: string, params: UpscaleParams): Promise<ProcessedImage> {

@@ -1,26 +1,13 @@
-import type { Engine, EnhanceRequest, EnhanceResult } from '../../types'
+import type { Engine, EnhanceRequest, EnhanceResult, ResolvedOptions } from '../../types'
 import type { SharedLimits } from '../limits'
 import { basename } from 'node:path'
 import sharp from 'sharp'
 import { Agent, fetch, FormData } from 'undici'
 import { backoff, parseRetryAfter, sharedLimits } from '../limits'
 
-export interface ApiSettings {
-  apiUrl: string
-  token: string
-  sync: boolean
-  concurrency: number
-  rateLimit: number
-  timeout: number
-  taskTimeout: number
-  retries: number
-  retryDelay: number
-  pollInterval: number
-  maxUploadBytes: number
-  maxUploadSide: number
-  publicUrl?: (file: string) => string | undefined
-  callbackUrl?: string
-}
+/** The resolved options the API client reads, with the token known to be set. */
+export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout' | 'retries'
+  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'> & { token: string }
 
 /** Input formats the service takes as they are; others are converted to PNG first (lossless). */
 const SERVICE_FORMATS: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff' }
