@@ -26,6 +26,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         return ctx.load(this, id)
       },
     },
+    esbuild: {
+      // what `load` returns is always JavaScript, whatever the file extension says
+      loader: 'js',
+      setup(build) {
+        ctx.configure({ root: build.initialOptions.absWorkingDir ?? process.cwd() })
+      },
+    },
+    webpack(compiler) {
+      ctx.configure({ root: compiler.context })
+      compiler.options.module.rules.push({ resourceQuery: ctx.idFilter, type: 'javascript/auto' })
+    },
+    rspack(compiler) {
+      ctx.configure({ root: compiler.context })
+      compiler.options.module.rules.push({ resourceQuery: ctx.idFilter, type: 'javascript/auto' })
+    },
     vite: {
       configResolved(config) {
         ctx.configure({ root: config.root, base: config.base, serve: config.command === 'serve' })

@@ -8,6 +8,12 @@ export type ProviderName = 'auto' | 'api' | 'local'
 
 export interface Options {
   /**
+   * The project root: `cacheDir` and the globs of `include`/`exclude` are relative to it, and
+   * messages show paths from it.
+   * @default Vite's `root`, webpack's and Rspack's `context`, esbuild's `absWorkingDir`, else `process.cwd()`
+   */
+  root?: string
+  /**
    * Where enhanced images are kept between builds. Relative paths resolve against the project root.
    * @default 'node_modules/.cache/unplugin-upscale'
    */

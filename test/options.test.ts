@@ -102,3 +102,12 @@ describe('resolveOptions: API settings', () => {
     expect(resolve({ rateLimit: Infinity, maxTasks: Infinity })).toMatchObject({ rateLimit: Infinity, maxTasks: Infinity })
   })
 })
+
+describe('resolveOptions: root', () => {
+  it('defaults to the bundler\'s root, and resolves an explicit one against it', () => {
+    expect(resolve().root).toBe('/project')
+    expect(resolve({ root: 'site' })).toMatchObject({ root: '/project/site', cacheDir: '/project/site/node_modules/.cache/unplugin-upscale' })
+    expect(resolve({ root: '/elsewhere' }).root).toBe('/elsewhere')
+    expect(() => resolve({ root: '' })).toThrow(/option `root` must be a non-empty path/)
+  })
+})

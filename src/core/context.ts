@@ -1,5 +1,6 @@
 import type { Options, ResolvedOptions } from '../types'
 import type { ProcessedImage } from './pipeline'
+import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
@@ -9,10 +10,11 @@ import { resolveOptions } from './options'
 import { NotSent, Pipeline } from './pipeline'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 
-/** The bits of a bundler's plugin context this code uses; each is optional outside Rollup and Vite. */
+/** The bits of a bundler's plugin context this code uses; `resolve` exists in Rollup and Vite only. */
 interface HookContext {
   resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean }) => Promise<{ id: string, external?: boolean | string } | null>
-  emitFile: (file: { type: 'asset', name?: string, originalFileName?: string, source: Uint8Array }) => unknown
+  emitFile: (file: { type: 'asset', name?: string, fileName?: string, originalFileName?: string, source: Uint8Array }) => unknown
+  getNativeBuildContext?: () => { framework: string, build?: { initialOptions: { publicPath?: string } } }
 }
 
 const announced = new Set<string>()
@@ -52,13 +54,13 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   return {
     idFilter: UPSCALE_ID,
 
-    /** Vite tells the root and base only once its config is resolved. */
-    configure(config: { root: string, base: string, serve: boolean }) {
-      if (config.root !== options.root) {
+    /** Bundlers tell their root (and Vite its base and command) only once they are configured. */
+    configure(config: { root: string, base?: string, serve?: boolean }) {
+      if (resolve(config.root, rawOptions?.root ?? '.') !== options.root) {
         options = resolveOptions(rawOptions, config.root)
         pipeline = new Pipeline(options, pipeline.engine)
       }
-      dev = config.serve ? { base: config.base } : undefined
+      dev = config.serve ? { base: config.base ?? '/' } : undefined
     },
 
     buildStart() {
@@ -146,11 +148,30 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   }
 }
 
-/** Emit the image as a bundler asset and return the JS expression of its final URL. */
+/**
+ * Emit the image as an asset and return the JS expression of its URL, in each bundler's terms:
+ * Rollup and Vite name and place it (assetFileNames, base); webpack and Rspack prefix the public
+ * path at run time; esbuild takes `publicPath` like its file loader does.
+ */
 function emitAsset(ctx: HookContext, framework: string, image: ProcessedImage, file: string, root: string): string {
   if (framework === 'vite' || framework === 'rollup' || framework === 'rolldown') {
     const ref = ctx.emitFile({ type: 'asset', name: image.fileName, originalFileName: displayPath(file, root), source: image.data })
     return `import.meta.ROLLUP_FILE_URL_${ref}`
   }
-  throw new UpscaleError(`${framework} builds are not supported yet`)
+  const fileName = `assets/${hashedName(image)}`
+  ctx.emitFile({ type: 'asset', fileName, source: image.data })
+  if (framework === 'webpack' || framework === 'rspack')
+    return `__webpack_public_path__ + ${JSON.stringify(fileName)}`
+  if (framework === 'esbuild') {
+    const publicPath = ctx.getNativeBuildContext?.().build?.initialOptions.publicPath
+    return JSON.stringify(publicPath ? `${publicPath.replace(/\/+$/, '')}/${fileName}` : `./${fileName}`)
+  }
+  throw new UpscaleError(`${framework} is not supported; use Vite, Rollup, webpack, esbuild or Rspack`)
+}
+
+/** `bird@4x.png` → `bird@4x-1a2b3c4d.png`, by content, so a changed image gets a new URL. */
+function hashedName(image: ProcessedImage): string {
+  const hash = createHash('sha256').update(image.data).digest('hex').slice(0, 8)
+  const dot = image.fileName.lastIndexOf('.')
+  return `${image.fileName.slice(0, dot)}-${hash}${image.fileName.slice(dot)}`
 }

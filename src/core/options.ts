@@ -20,16 +20,19 @@ const NUMBERS = {
   maxTasks: { default: Infinity, min: 0, integer: true, infinite: true },
 } as const
 type NumberOption = keyof typeof NUMBERS
-const KNOWN = new Set(['cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
+const KNOWN = new Set(['root', 'cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
 
 function fail(option: string, message: string): never {
   throw new UpscaleError(`option \`${option}\` ${message}`)
 }
 
 /** Fill in defaults and validate once; everything else reads the resolved object only. */
-export function resolveOptions(options: Options = {}, root: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(options: Options = {}, bundlerRoot: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw new UpscaleError('options must be an object')
+  if (options.root !== undefined && (typeof options.root !== 'string' || options.root === ''))
+    fail('root', 'must be a non-empty path')
+  const root = resolve(bundlerRoot, options.root ?? '.')
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key))
       fail(key, `is not an option of unplugin-upscale; the options are ${[...KNOWN].join(', ')}`)
