@@ -47,6 +47,19 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
       configureServer(server) {
         server.middlewares.use(ctx.devMiddleware())
+        ctx.setDevHooks({
+          async ready(id) {
+            for (const environment of Object.values(server.environments)) {
+              const module = environment.moduleGraph.getModuleById(id)
+              if (module)
+                await environment.reloadModule(module)
+            }
+          },
+          failed(error) {
+            server.config.logger.error(error.message, { timestamp: true })
+            server.ws.send({ type: 'error', err: { message: error.message, stack: '' } })
+          },
+        })
       },
     },
   }

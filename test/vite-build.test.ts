@@ -91,13 +91,13 @@ describe('vite build', () => {
     expect((await emitted(second.out, second.result.a)).data.equals((await emitted(first.out, first.result.a)).data)).toBe(true)
   })
 
-  it('respects base, and the SSR build exports the same URL as the client build', async () => {
+  it('respects base and build.assetsDir, and the SSR build exports the same URL as the client build', async () => {
     const dir = await tempProject()
     const main = `import a, { metadata } from './bird.png?scale=2&upscale'; globalThis.result = { a, metadata }`
-    const client = await viteBuild(dir, main, { base: '/static/' })
-    expect(client.result.a).toMatch(/^\/static\/assets\/bird@2x-[\w-]+\.png$/)
+    const client = await viteBuild(dir, main, { base: '/static/', assetsDir: 'img' })
+    expect(client.result.a).toMatch(/^\/static\/img\/bird@2x-[\w-]+\.png$/)
     expect(await emitted(client.out, client.result.a, '/static/')).toMatchObject({ width: 576 })
-    const ssr = await viteBuild(dir, main, { base: '/static/', ssr: true, outDir: 'server' })
+    const ssr = await viteBuild(dir, main, { base: '/static/', assetsDir: 'img', ssr: true, outDir: 'server' })
     expect(ssr.result.a).toBe(client.result.a)
     expect(ssr.result.metadata).toEqual(client.result.metadata)
   })

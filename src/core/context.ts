@@ -1,4 +1,4 @@
-import type { Options, ResolvedOptions } from '../types'
+import type { Options, ResolvedOptions, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
@@ -7,13 +7,14 @@ import { devMiddleware, devUrl } from './dev'
 import { createEngine } from './engines'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
-import { NotSent, Pipeline } from './pipeline'
+import { NotCached, NotSent, Pipeline } from './pipeline'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 
 /** The bits of a bundler's plugin context this code uses; `resolve` exists in Rollup and Vite only. */
 interface HookContext {
   resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean }) => Promise<{ id: string, external?: boolean | string } | null>
   emitFile: (file: { type: 'asset', name?: string, fileName?: string, originalFileName?: string, source: Uint8Array }) => unknown
+  addWatchFile?: (file: string) => void
   getNativeBuildContext?: () => { framework: string, build?: { initialOptions: { publicPath?: string } } }
 }
 
@@ -30,10 +31,19 @@ function once(message: string): void {
  * Everything the hooks do, away from the bundler glue: one instance per plugin instance, holding
  * the resolved options, the pipeline, and which modules import which image.
  */
+/** How the dev server learns that a background enhancement finished, or failed. */
+export interface DevHooks {
+  ready: (id: string) => void | Promise<void>
+  failed: (error: Error) => void
+}
+
 export function createUpscaleContext(rawOptions: Options | undefined, framework: string) {
   let options: ResolvedOptions = resolveOptions(rawOptions)
   let pipeline = new Pipeline(options, createEngine(options))
   let dev: { base: string } | undefined
+  let devHooks: DevHooks | undefined
+  /** dev: ids whose enhancement runs in the background */
+  const enhancing = new Set<string>()
   const importers = new Map<string, Set<string>>()
   /** billable cache misses that were not sent in this build (dry run, maxTasks) */
   let notSent: Array<{ id: string, reason: NotSent['reason'] }> = []
@@ -43,6 +53,20 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
     const file = id.slice(0, id.indexOf('?'))
     const by = [...importers.get(id) ?? []].map(i => displayPath(i, options.root))
     return `${displayPath(file, options.root)}${id.slice(file.length)}${by.length ? ` (imported by ${by.join(', ')})` : ''}`
+  }
+
+  /** dev: enhance, then have the dev server reload the module (which now finds the cache warm). */
+  function enhanceInBackground(id: string, file: string, params: UpscaleParams, failure: (error: unknown) => UpscaleError): void {
+    if (enhancing.has(id))
+      return
+    enhancing.add(id)
+    pipeline.process(file, params)
+      .then(() => devHooks?.ready(id))
+      .catch((error) => {
+        if (!(error instanceof NotSent))
+          devHooks?.failed(failure(error))
+      })
+      .finally(() => enhancing.delete(id))
   }
 
   function queryError(error: unknown, id: string): never {
@@ -125,25 +149,37 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       }
       if (!request || !options.filter(request.file))
         return null
+      ;(ctx as HookContext).addWatchFile?.(request.file)
+      const { file, params } = request
+      const failure = (error: unknown): UpscaleError => new UpscaleError(redact(`cannot upscale ${describe(id)}: ${(error as Error).message}`))
 
       let image: ProcessedImage
       try {
-        image = await pipeline.process(request.file, request.params)
+        // the dev server never makes a page wait: a miss is served as the original meanwhile
+        image = await pipeline.process(file, params, { cachedOnly: dev !== undefined })
       }
       catch (error) {
+        if (error instanceof NotCached) {
+          enhanceInBackground(id, file, params, failure)
+          return originalModuleCode(file, await pipeline.original(file, params), params.as)
+        }
         if (error instanceof NotSent) {
           notSent.push({ id, reason: error.reason })
-          return originalModuleCode(request.file, await pipeline.original(request.file, request.params), request.params.as)
+          return originalModuleCode(file, await pipeline.original(file, params), params.as)
         }
-        throw new UpscaleError(redact(`cannot upscale ${describe(id)}: ${(error as Error).message}`))
+        throw failure(error)
       }
       if (dev)
-        return moduleCode(JSON.stringify(devUrl(dev.base, image.key, image.ext)), image.metadata, request.params.as)
-      return moduleCode(emitAsset(ctx as HookContext, framework, image, request.file, options.root), image.metadata, request.params.as)
+        return moduleCode(JSON.stringify(devUrl(dev.base, image.key, image.ext)), image.metadata, params.as)
+      return moduleCode(emitAsset(ctx as HookContext, framework, image, file, options.root), image.metadata, params.as)
     },
 
     devMiddleware() {
       return devMiddleware(pipeline.cache)
+    },
+
+    setDevHooks(hooks: DevHooks) {
+      devHooks = hooks
     },
   }
 }

@@ -26,6 +26,11 @@ export class NotSent extends Error {
   }
 }
 
+/** Thrown by `process(…, { cachedOnly: true })` when the enhancement is not in the cache. */
+export class NotCached extends Error {
+  override name = 'NotCached'
+}
+
 /** Counts billable tasks of one build against `maxTasks`; a dry run allows none. */
 export class Budget {
   used = 0
@@ -61,11 +66,12 @@ export class Pipeline {
     this.inFlight = inFlight
   }
 
-  async process(file: string, params: UpscaleParams): Promise<ProcessedImage> {
+  /** The final image; with `cachedOnly`, throws NotCached rather than run the engine. */
+  async process(file: string, params: UpscaleParams, { cachedOnly = false } = {}): Promise<ProcessedImage> {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type)
+    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
 
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
     const final = target === enhanced.record.format && params.quality === undefined
@@ -97,9 +103,14 @@ export class Pipeline {
     return { width: info.width, height: info.height, format: info.format, originalWidth: info.width, originalHeight: info.height, scale: 1, type: params.type }
   }
 
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType): Promise<CacheEntry> {
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<CacheEntry> {
     const key = enhancementKey(source, this.engine, { scale, type })
-    return await this.cache.get(key) ?? this.inFlight.run(key, async () => {
+    const hit = await this.cache.get(key)
+    if (hit)
+      return hit
+    if (cachedOnly)
+      throw new NotCached()
+    return this.inFlight.run(key, async () => {
       const again = await this.cache.get(key)
       if (again)
         return again

@@ -35,13 +35,14 @@ export interface BuildOptions {
   ssr?: boolean
   outDir?: string
   logLevel?: 'silent' | 'info'
+  assetsDir?: string
 }
 
 /**
  * `vite build` of `<dir>/src/main.js`, which puts what it imported on `globalThis.result`.
  * Returns that object, evaluated from the built bundle, and the output dir.
  */
-export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist', logLevel = 'silent' }: BuildOptions = {}) {
+export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist', logLevel = 'silent', assetsDir }: BuildOptions = {}) {
   await writeFile(join(dir, 'src/main.js'), main)
   await build({
     root: dir,
@@ -51,6 +52,7 @@ export async function viteBuild(dir: string, main: string, { options, base = '/'
     plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options })],
     build: {
       outDir,
+      assetsDir,
       ssr,
       minify: false,
       rollupOptions: { input: join(dir, 'src/main.js'), output: { entryFileNames: '[name].js' } },
