@@ -29,7 +29,8 @@ describe('the packed package in a fresh app', () => {
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
     const viteVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/vite/package.json'), 'utf8')).version
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), `vite@${viteVersion}`], { cwd: app, maxBuffer: 1 << 24 })
+    const tsVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')).version
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), `vite@${viteVersion}`, `typescript@${tsVersion}`], { cwd: app, maxBuffer: 1 << 24 })
 
     // every entry loads, as ESM and as CommonJS
     const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack']
@@ -53,5 +54,15 @@ describe('the packed package in a fresh app', () => {
     expect(js).toContain(`/assets/${x2}`)
     // the default cache location, under the app's node_modules
     expect((await readdir(join(app, 'node_modules/.cache/unplugin-upscale'))).length).toBeGreaterThan(0)
+
+    // typed imports through `unplugin-upscale/client`: every form compiles, wrong uses do not
+    await cp(join(ROOT, 'fixtures/types'), join(app, 'types'), { recursive: true })
+    const tsc = join(app, 'node_modules/.bin/tsc')
+    const flags = ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--types', 'unplugin-upscale/client']
+    await run(tsc, [...flags, 'types/ok.ts'], { cwd: app })
+    const bad = await run(tsc, [...flags, 'types/bad.ts'], { cwd: app }).then(() => undefined, (e: { stdout: string }) => e.stdout)
+    expect(bad).toMatch(/bad\.ts\(5,14\): error TS2322: Type 'string' is not assignable to type 'number'/)
+    expect(bad).toMatch(/bad\.ts\(6,14\): error TS2322: Type 'UpscaledImage' is not assignable to type 'string'/)
+    expect(bad).toMatch(/bad\.ts\(7,23\): error TS2339: Property 'nope' does not exist on type 'UpscaledImage'/)
   })
 })

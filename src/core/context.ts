@@ -186,13 +186,15 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
 
 /**
  * Emit the image as an asset and return the JS expression of its URL, in each bundler's terms:
- * Rollup and Vite name and place it (assetFileNames, base); webpack and Rspack prefix the public
+ * Rollup and Vite name and place it (assetFileNames, assetsDir, base); webpack and Rspack prefix the public
  * path at run time; esbuild takes `publicPath` like its file loader does.
  */
 function emitAsset(ctx: HookContext, framework: string, image: ProcessedImage, file: string, root: string): string {
   if (framework === 'vite' || framework === 'rollup' || framework === 'rolldown') {
     const ref = ctx.emitFile({ type: 'asset', name: image.fileName, originalFileName: displayPath(file, root), source: image.data })
-    return `import.meta.ROLLUP_FILE_URL_${ref}`
+    // Vite replaces its own placeholder with a URL from `base` in client and SSR builds alike, in
+    // every version; a file-URL reference would become a file:// URL in the SSR build of Vite < 7
+    return framework === 'vite' ? JSON.stringify(`__VITE_ASSET__${ref}__`) : `import.meta.ROLLUP_FILE_URL_${ref}`
   }
   const fileName = `assets/${hashedName(image)}`
   ctx.emitFile({ type: 'asset', fileName, source: image.data })
