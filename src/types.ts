@@ -112,6 +112,31 @@ export interface Options {
    */
   maxTasks?: number
   /**
+   * Cache only: never call the API. Every billable image missing from the cache is listed in one
+   * error at the end of the build. With `provider: 'api'`, no token is needed. For CI and
+   * reviewers without a token.
+   * @default process.env.UPSCALE_OFFLINE === '1'
+   */
+  offline?: boolean
+  /**
+   * What a failed enhancement does: `'fail'` stops the build; `'original'` warns and emits the
+   * image unenhanced (nothing is cached, so the next build tries again).
+   * @default 'fail'
+   */
+  onError?: 'fail' | 'original'
+  /**
+   * Cache entries unused for longer than this (ms) are removed at the end of a build (checked at
+   * most once an hour). `Infinity` keeps them.
+   * @default 15552000000 (180 days)
+   */
+  maxAge?: number
+  /**
+   * When the cache is larger than this (bytes), the least recently used entries are removed at the
+   * end of a build, never one the build used.
+   * @default Infinity
+   */
+  maxSize?: number
+  /**
    * Send nothing: list every billable cache miss with its importer, and emit those images unenhanced.
    * @default process.env.UPSCALE_DRY_RUN === '1'
    */
@@ -154,6 +179,10 @@ export interface ResolvedOptions {
   maxUploadSide: number
   maxTasks: number
   dryRun: boolean
+  offline: boolean
+  onError: 'fail' | 'original'
+  maxAge: number
+  maxSize: number
   publicUrl: ((file: string) => string | undefined) | undefined
   callbackUrl: string | undefined
 }

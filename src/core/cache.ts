@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 
 export const CACHE_FORMAT = 1
@@ -23,6 +24,9 @@ export interface CacheRecord {
 }
 
 export interface CacheEntry { record: CacheRecord, data: Buffer, path: string }
+
+/** A lookup: the entry, nothing, or an entry that cannot be trusted and why. */
+export type Lookup = { entry: CacheEntry } | { missing: true } | { corrupt: string }
 
 const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex')
 
@@ -84,28 +88,156 @@ export class DiskCache {
     return join(this.folder(key), `${key}.${extensionOf(format)}`)
   }
 
-  /** The entry, or undefined when it is missing or does not match its record. */
+  /** The entry, or undefined when it is missing or cannot be trusted. */
   async get(key: string): Promise<CacheEntry | undefined> {
-    let record: CacheRecord
+    const found = await this.lookup(key)
+    return 'entry' in found ? found.entry : undefined
+  }
+
+  /** The entry, checked against its record (size and SHA-256), or why there is none. */
+  async lookup(key: string): Promise<Lookup> {
+    let text: string
     try {
-      record = JSON.parse(await readFile(this.recordPath(key), 'utf8'))
+      text = await readFile(this.recordPath(key), 'utf8')
     }
     catch {
-      return undefined
+      return { missing: true }
     }
-    if (record.cacheFormat !== CACHE_FORMAT || record.key !== key)
-      return undefined
+    let record: CacheRecord
+    try {
+      record = JSON.parse(text)
+    }
+    catch {
+      return { corrupt: 'its record is not valid JSON' }
+    }
+    if (record.cacheFormat !== CACHE_FORMAT)
+      return { missing: true }
+    if (record.key !== key || typeof record.file !== 'string' || record.file.includes('/'))
+      return { corrupt: 'its record does not match its key' }
     const path = join(this.folder(key), record.file)
     let data: Buffer
     try {
       data = await readFile(path)
     }
     catch {
-      return undefined
+      return { corrupt: 'its image file is missing' }
     }
-    if (data.length !== record.bytes || sha256(data) !== record.sha256)
-      return undefined
-    return { record, data, path }
+    if (data.length !== record.bytes)
+      return { corrupt: `its image has ${data.length} bytes, the record says ${record.bytes}` }
+    if (sha256(data) !== record.sha256)
+      return { corrupt: 'its image does not match the checksum in its record' }
+    return { entry: { record, data, path } }
+  }
+
+  /** Mark an entry as used now (its record's mtime), so pruning keeps what builds still use. */
+  async touch(key: string): Promise<void> {
+    const now = new Date()
+    await utimes(this.recordPath(key), now, now).catch(() => {})
+  }
+
+  /**
+   * Take the cross-process lock of a key: a lock file created exclusively, holding its owner, and
+   * kept fresh while held. A lock whose owner died (same host, no such process) or that went
+   * stale (not refreshed for `staleMs`, e.g. its host crashed) is taken over.
+   */
+  async lock(key: string, { staleMs = 30_000, pollMs = 50 } = {}): Promise<() => Promise<void>> {
+    await mkdir(this.folder(key), { recursive: true })
+    const path = join(this.folder(key), `${key}.lock`)
+    const owner = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
+    for (;;) {
+      try {
+        const handle = await open(path, 'wx')
+        await handle.writeFile(owner)
+        await handle.close()
+        break
+      }
+      catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw error
+      }
+      if (await isAbandoned(path, staleMs))
+        await rm(path, { force: true })
+      else
+        await new Promise(r => setTimeout(r, pollMs))
+    }
+    const beat = setInterval(() => {
+      const now = new Date()
+      utimes(path, now, now).catch(() => {})
+    }, Math.max(1000, staleMs / 3))
+    beat.unref()
+    return async () => {
+      clearInterval(beat)
+      await rm(path, { force: true })
+    }
+  }
+
+  /** Every entry: key, the bytes it takes, and when a build last used it. */
+  async entries(): Promise<Array<{ key: string, bytes: number, lastUsed: number }>> {
+    const out = []
+    for (const folder of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!/^[a-f\d]{2}$/.test(folder))
+        continue
+      for (const name of await readdir(join(this.dir, folder)).catch(() => [] as string[])) {
+        if (!name.endsWith('.json'))
+          continue
+        const key = name.slice(0, -5)
+        try {
+          const info = await stat(join(this.dir, folder, name))
+          const record: CacheRecord = JSON.parse(await readFile(join(this.dir, folder, name), 'utf8'))
+          out.push({ key, bytes: info.size + (record.bytes ?? 0), lastUsed: info.mtimeMs })
+        }
+        catch {
+          out.push({ key, bytes: 0, lastUsed: 0 })
+        }
+      }
+    }
+    return out
+  }
+
+  /** Remove an entry: the record first, so nobody reads a record whose image is gone. */
+  async remove(key: string): Promise<void> {
+    const folder = this.folder(key)
+    await rm(this.recordPath(key), { force: true })
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      if (name.startsWith(`${key}.`) && !name.endsWith('.lock'))
+        await rm(join(folder, name), { force: true })
+    }
+  }
+
+  /**
+   * Drop entries unused for longer than `maxAge` ms, then the least recently used until the cache
+   * fits in `maxSize` bytes; never an entry in `keep`. Also clears temp files of crashed writers.
+   */
+  async prune({ maxAge = Infinity, maxSize = Infinity, keep = new Set<string>(), now = Date.now() }: { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }): Promise<{ removed: number, freed: number, remaining: number, bytes: number }> {
+    const all = (await this.entries()).sort((a, b) => a.lastUsed - b.lastUsed)
+    let bytes = all.reduce((sum, e) => sum + e.bytes, 0)
+    let removed = 0
+    let freed = 0
+    for (const e of all) {
+      if (keep.has(e.key))
+        continue
+      if (now - e.lastUsed > maxAge || bytes > maxSize) {
+        await this.remove(e.key)
+        bytes -= e.bytes
+        freed += e.bytes
+        removed++
+      }
+    }
+    await this.removeLeftovers(now)
+    return { removed, freed, remaining: all.length - removed, bytes }
+  }
+
+  /** Temp files older than an hour were left by a writer that died before its rename. */
+  private async removeLeftovers(now: number): Promise<void> {
+    for (const folder of await readdir(this.dir).catch(() => [] as string[])) {
+      for (const name of await readdir(join(this.dir, folder)).catch(() => [] as string[])) {
+        if (!name.endsWith('.tmp'))
+          continue
+        const info = await stat(join(this.dir, folder, name)).catch(() => undefined)
+        if (info && now - info.mtimeMs > 3_600_000)
+          await rm(join(this.dir, folder, name), { force: true })
+      }
+    }
   }
 
   /** Store an image and its record; the record is written last, so it only ever names a whole image. */
@@ -125,6 +257,30 @@ export class DiskCache {
     await writeAtomic(this.recordPath(key), `${JSON.stringify(record, null, 2)}\n`)
     return { record, data, path }
   }
+}
+
+async function isAbandoned(path: string, staleMs: number): Promise<boolean> {
+  let info
+  let owner: { pid?: number, host?: string }
+  try {
+    info = await stat(path)
+    owner = JSON.parse(await readFile(path, 'utf8'))
+  }
+  catch (error) {
+    // gone already (free now), or caught between create and write: look again shortly
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? false : Date.now() - (info?.mtimeMs ?? Date.now()) > staleMs
+  }
+  if (Date.now() - info.mtimeMs > staleMs)
+    return true
+  if (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid) {
+    try {
+      process.kill(owner.pid, 0)
+    }
+    catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH'
+    }
+  }
+  return false
 }
 
 /** Run `task` once per key at a time: concurrent callers with the same key share its promise. */

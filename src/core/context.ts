@@ -1,7 +1,8 @@
 import type { Options, ResolvedOptions, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { stat, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { createEngine } from './engines'
@@ -39,7 +40,10 @@ export interface DevHooks {
 
 export function createUpscaleContext(rawOptions: Options | undefined, framework: string) {
   let options: ResolvedOptions = resolveOptions(rawOptions)
-  let pipeline = new Pipeline(options, createEngine(options))
+  const warnDamaged = (file: string, why: string): void => {
+    console.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, options.root)} is damaged (${why}): it is ignored and made again.`)
+  }
+  let pipeline = new Pipeline(options, createEngine(options), warnDamaged)
   let dev: { base: string } | undefined
   let devHooks: DevHooks | undefined
   /** dev: ids whose enhancement runs in the background */
@@ -82,7 +86,7 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
     configure(config: { root: string, base?: string, serve?: boolean }) {
       if (resolve(config.root, rawOptions?.root ?? '.') !== options.root) {
         options = resolveOptions(rawOptions, config.root)
-        pipeline = new Pipeline(options, pipeline.engine)
+        pipeline = new Pipeline(options, pipeline.engine, warnDamaged)
       }
       dev = config.serve ? { base: config.base ?? '/' } : undefined
     },
@@ -91,23 +95,29 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       if (options.providerFallback && !options.engine)
         once('[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.')
       pipeline.budget.used = 0
+      pipeline.used.clear()
       notSent = []
     },
 
-    /** Report what a dry run or `maxTasks` held back, and let the engine close its sockets. */
+    /** Report what was held back (offline, dry run, maxTasks), prune the cache, close sockets. */
     async buildEnd() {
       await pipeline.engine.close?.()
+      if (!dev)
+        await pruneCache(pipeline, options)
       if (notSent.length === 0)
         return
-      const list = notSent.map(n => `  - ${describe(n.id)}`).join('\n')
-      const count = `${notSent.length} image${notSent.length === 1 ? '' : 's'}`
-      const dryRun = notSent.every(n => n.reason === 'dryRun')
+      const held = notSent
       notSent = []
-      if (dryRun) {
-        console.info(`[unplugin-upscale] Dry run: ${count} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list}`)
-        return
+      const list = (reason: NotSent['reason']): string => held.filter(n => n.reason === reason).map(n => `  - ${describe(n.id)}`).join('\n')
+      const count = (reason: NotSent['reason']): string => {
+        const n = held.filter(h => h.reason === reason).length
+        return `${n} image${n === 1 ? '' : 's'}`
       }
-      throw new UpscaleError(`maxTasks is ${options.maxTasks}, and this build needs more: ${count} not in the cache would have been sent beyond it:\n${list}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
+      if (held.some(n => n.reason === 'offline'))
+        throw new UpscaleError(`Offline, and ${count('offline')} not in the cache:\n${list('offline')}\nBuild once with a token (and without UPSCALE_OFFLINE) to fill the cache, or restore the cache directory (${displayPath(options.cacheDir, options.root)}).`)
+      if (held.some(n => n.reason === 'maxTasks'))
+        throw new UpscaleError(`maxTasks is ${options.maxTasks}, and this build needs more: ${count('maxTasks')} not in the cache would have been sent beyond it:\n${list('maxTasks')}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
+      console.info(`[unplugin-upscale] Dry run: ${count('dryRun')} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list('dryRun')}`)
     },
 
     /** Resolve the file part, keep the query, and remember the importer for messages. */
@@ -167,6 +177,13 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
           notSent.push({ id, reason: error.reason })
           return originalModuleCode(file, await pipeline.original(file, params), params.as)
         }
+        if (options.onError === 'original' && !(error instanceof UpscaleError)) {
+          const original = await pipeline.original(file, params).catch(() => undefined)
+          if (original) {
+            console.warn(`${failure(error).message}\nIt is emitted unenhanced (onError: 'original'); the next build tries again.`)
+            return originalModuleCode(file, original, params.as)
+          }
+        }
         throw failure(error)
       }
       if (dev)
@@ -182,6 +199,23 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       devHooks = hooks
     },
   }
+}
+
+const PRUNE_EVERY = 3_600_000
+
+/** Drop entries unused for `maxAge` or beyond `maxSize`, at most once an hour per cache dir. */
+async function pruneCache(pipeline: Pipeline, options: ResolvedOptions): Promise<void> {
+  if (options.maxAge === Infinity && options.maxSize === Infinity)
+    return
+  const marker = join(options.cacheDir, 'last-prune')
+  const last = await stat(marker).then(s => s.mtimeMs, () => 0)
+  if (Date.now() - last < PRUNE_EVERY && options.maxSize === Infinity)
+    return
+  // a build that used no entry (it failed, or imports no image) leaves the cache alone
+  if (pipeline.used.size === 0)
+    return
+  await writeFile(marker, new Date().toISOString())
+  await pipeline.cache.prune({ maxAge: options.maxAge, maxSize: options.maxSize, keep: pipeline.used })
 }
 
 /**

@@ -18,9 +18,11 @@ const NUMBERS = {
   maxUploadBytes: { default: 15 * 1024 * 1024, min: 1, integer: true, infinite: false },
   maxUploadSide: { default: 4096, min: 1, integer: true, infinite: false },
   maxTasks: { default: Infinity, min: 0, integer: true, infinite: true },
+  maxAge: { default: 180 * 24 * 3_600_000, min: 0, integer: false, infinite: true },
+  maxSize: { default: Infinity, min: 0, integer: false, infinite: true },
 } as const
 type NumberOption = keyof typeof NUMBERS
-const KNOWN = new Set(['root', 'cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
+const KNOWN = new Set(['root', 'cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'offline', 'onError', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
 
 function fail(option: string, message: string): never {
   throw new UpscaleError(`option \`${option}\` ${message}`)
@@ -42,9 +44,17 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
   if (!PROVIDERS.includes(provider))
     fail('provider', `must be one of ${PROVIDERS.join(', ')} (got ${JSON.stringify(provider)})`)
 
+  for (const name of ['sync', 'dryRun', 'offline'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean')
+      fail(name, `must be true or false (got ${JSON.stringify(options[name])})`)
+  }
+  const offline = options.offline ?? env.UPSCALE_OFFLINE === '1'
   const token = nonEmpty('token', options.token) ?? nonEmpty('UPSCALE_API_TOKEN', env.UPSCALE_API_TOKEN)
-  if (provider === 'api' && !token)
-    fail('provider', 'is \'api\' but no token is configured: set the `token` option or the UPSCALE_API_TOKEN environment variable, or use provider \'local\'')
+  if (provider === 'api' && !token && !offline)
+    fail('provider', 'is \'api\' but no token is configured: set the `token` option or the UPSCALE_API_TOKEN environment variable, build offline from the cache (UPSCALE_OFFLINE=1), or use provider \'local\'')
+  const onError = options.onError ?? 'fail'
+  if (onError !== 'fail' && onError !== 'original')
+    fail('onError', `must be 'fail' or 'original' (got ${JSON.stringify(onError)})`)
 
   const apiUrl = (nonEmpty('apiUrl', options.apiUrl) ?? nonEmpty('UPSCALE_API_URL', env.UPSCALE_API_URL) ?? DEFAULT_API_URL).replace(/\/+$/, '')
   let parsed: URL | undefined
@@ -77,10 +87,6 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
       fail(name, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${typeof value === 'number' ? value : JSON.stringify(value)})`)
     numbers[name] = value
   }
-  for (const name of ['sync', 'dryRun'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean')
-      fail(name, `must be true or false (got ${JSON.stringify(options[name])})`)
-  }
   if (options.publicUrl !== undefined && typeof options.publicUrl !== 'function')
     fail('publicUrl', 'must be a function (file) => string | undefined')
   const callbackUrl = nonEmpty('callbackUrl', options.callbackUrl)
@@ -100,6 +106,8 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
     sync: options.sync ?? false,
     ...numbers,
     dryRun: options.dryRun ?? env.UPSCALE_DRY_RUN === '1',
+    offline,
+    onError,
     publicUrl: options.publicUrl,
     callbackUrl,
   }

@@ -18,11 +18,11 @@ export interface ProcessedImage {
   metadata: Omit<UpscaledImage, 'src'>
 }
 
-/** Thrown instead of sending a billable task, in a dry run or past `maxTasks`. */
+/** Thrown instead of sending a billable task: offline, in a dry run, or past `maxTasks`. */
 export class NotSent extends Error {
   override name = 'NotSent'
-  constructor(readonly reason: 'dryRun' | 'maxTasks') {
-    super(reason === 'dryRun' ? 'not sent: dry run' : 'not sent: maxTasks reached')
+  constructor(readonly reason: 'offline' | 'dryRun' | 'maxTasks') {
+    super(`not sent: ${reason}`)
   }
 }
 
@@ -31,12 +31,14 @@ export class NotCached extends Error {
   override name = 'NotCached'
 }
 
-/** Counts billable tasks of one build against `maxTasks`; a dry run allows none. */
+/** Counts billable tasks of one build against `maxTasks`; offline or in a dry run, none is allowed. */
 export class Budget {
   used = 0
-  constructor(readonly maxTasks: number, readonly dryRun: boolean) {}
+  constructor(readonly maxTasks: number, readonly dryRun: boolean, readonly offline: boolean) {}
 
   spend(): void {
+    if (this.offline)
+      throw new NotSent('offline')
     if (this.dryRun)
       throw new NotSent('dryRun')
     if (this.used >= this.maxTasks)
@@ -51,15 +53,21 @@ export class Budget {
  */
 const inFlightByCacheDir = new Map<string, InFlight<CacheEntry>>()
 
-/** read → cache → engine → convert → metadata, for one image at a time, sharing work in flight. */
+/**
+ * read → cache → engine → convert → metadata, for one image at a time. Work in flight is shared in
+ * the process; a paid enhancement holds the key's cross-process lock, so parallel builds pay once.
+ */
 export class Pipeline {
   readonly cache: DiskCache
   readonly budget: Budget
+  /** cache keys this build used: pruning never removes them */
+  readonly used = new Set<string>()
+  private readonly reported = new Set<string>()
   private readonly inFlight: InFlight<CacheEntry>
 
-  constructor(options: ResolvedOptions, readonly engine: Engine) {
+  constructor(options: ResolvedOptions, readonly engine: Engine, private readonly onDamaged: (file: string, why: string) => void = () => {}) {
     this.cache = new DiskCache(options.cacheDir)
-    this.budget = new Budget(options.maxTasks, options.dryRun)
+    this.budget = new Budget(options.maxTasks, options.dryRun, options.offline)
     let inFlight = inFlightByCacheDir.get(options.cacheDir)
     if (!inFlight)
       inFlightByCacheDir.set(options.cacheDir, inFlight = new InFlight())
@@ -103,48 +111,77 @@ export class Pipeline {
     return { width: info.width, height: info.height, format: info.format, originalWidth: info.width, originalHeight: info.height, scale: 1, type: params.type }
   }
 
+  /** A trusted entry, or undefined; a damaged one is reported once and then treated as missing. */
+  private async read(key: string, file: string): Promise<CacheEntry | undefined> {
+    const found = await this.cache.lookup(key)
+    if ('entry' in found) {
+      if (!this.used.has(key)) {
+        this.used.add(key)
+        await this.cache.touch(key)
+      }
+      return found.entry
+    }
+    if ('corrupt' in found && !this.reported.has(key)) {
+      this.reported.add(key)
+      this.onDamaged(file, found.corrupt)
+    }
+    return undefined
+  }
+
   private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<CacheEntry> {
     const key = enhancementKey(source, this.engine, { scale, type })
-    const hit = await this.cache.get(key)
+    const hit = await this.read(key, file)
     if (hit)
       return hit
     if (cachedOnly)
       throw new NotCached()
     return this.inFlight.run(key, async () => {
-      const again = await this.cache.get(key)
-      if (again)
-        return again
-      if (this.engine.billable)
-        this.budget.spend()
-      const result = await this.engine.enhance({ file, source, info, scale, auto, type })
-      let meta
+      const release = await this.cache.lock(key)
       try {
-        meta = await readOutputMeta(result.data)
+        // another process may have finished it while this one waited for the lock
+        const again = await this.read(key, file)
+        if (again)
+          return again
+        if (this.engine.billable)
+          this.budget.spend()
+        const result = await this.engine.enhance({ file, source, info, scale, auto, type })
+        let meta
+        try {
+          meta = await readOutputMeta(result.data)
+        }
+        catch (error) {
+          throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
+        }
+        const entry = await this.cache.put(key, result.data, {
+          ...meta,
+          provider: this.engine.id,
+          providerVersion: this.engine.version,
+          params: { scale, type, source: info },
+          provenance: result.provenance,
+        })
+        this.used.add(key)
+        return entry
       }
-      catch (error) {
-        throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
+      finally {
+        await release()
       }
-      return this.cache.put(key, result.data, {
-        ...meta,
-        provider: this.engine.id,
-        providerVersion: this.engine.version,
-        params: { scale, type, source: info },
-        provenance: result.provenance,
-      })
     })
   }
 
   private async converted(from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
     const key = variantKey(from.record.key, format, quality)
-    return await this.cache.get(key) ?? this.inFlight.run(key, async () => {
+    // no lock: a conversion costs nothing, and atomic writes make a race harmless
+    return await this.read(key, from.path) ?? this.inFlight.run(key, async () => {
       const data = await convert(from.data, format, quality)
       const meta = await readOutputMeta(data)
-      return this.cache.put(key, data, {
+      const entry = await this.cache.put(key, data, {
         ...meta,
         provider: 'sharp',
         providerVersion: 'convert-1',
         params: { from: from.record.key, format, quality },
       })
+      this.used.add(key)
+      return entry
     })
   }
 }

@@ -192,7 +192,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
   async function submit(req: IncomingMessage, res: ServerResponse, body: Buffer, fault: Fault | undefined): Promise<void> {
     let form: FormData
     try {
-      form = await new Request('http://local/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData()
+      form = await new Request('http://local/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: Uint8Array.from(body) }).formData()
     }
     catch {
       return json(res, 400, errorBody(400, 'body is not multipart/form-data'))

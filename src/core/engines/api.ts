@@ -58,7 +58,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     bodyTimeout: settings.timeout,
     keepAliveTimeout: 4_000,
   })
-  const redact = (text: string): string => text.split(settings.token).join('***')
+  const redact = (text: string): string => (settings.token ? text.split(settings.token).join('***') : text)
   const tooLong = (): ApiError => new ApiError(`the task took longer than taskTimeout (${settings.taskTimeout / 1000} s)`)
   const delay = (ms: number, signal: AbortSignal): Promise<void> => {
     if (signal.aborted)
@@ -150,7 +150,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     if ('url' in input)
       form.append('image_url', input.url)
     else
-      form.append('image_file', new Blob([input.data], { type: input.type }), input.name)
+      form.append('image_file', new Blob([Uint8Array.from(input.data)], { type: input.type }), input.name)
     form.append('type', req.type)
     if (!req.auto)
       form.append('scale_factor', String(req.scale))

@@ -7,5 +7,6 @@ export function createEngine(options: ResolvedOptions): Engine {
     return options.engine
   if (options.provider === 'local')
     return createLocalEngine()
-  return createApiEngine({ ...options, token: options.token! })
+  // offline, the API engine may have no token: it is never called then
+  return createApiEngine({ ...options, token: options.token ?? '' })
 }
