@@ -1,15 +1,11 @@
 import type { ScaleServer } from './server'
-import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { build } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import Upscale from '../src/vite'
-import { captureOutput, emitted, listFiles, tempProject, viteBuild } from './helpers/project'
+import { captureOutput, childBuild, emitted, listFiles, tempProject, viteBuild } from './helpers/project'
 import { startScaleServer } from './server'
-
-const run = promisify(execFile)
 
 async function server(options: Parameters<typeof startScaleServer>[0] = {}): Promise<ScaleServer> {
   const s = await startScaleServer(options)
@@ -97,28 +93,27 @@ describe('the token never leaks', () => {
     const dir = await tempProject()
     const secret = s.token
     const opts = (more: object = {}) => ({ ...api(s).options, ...more })
-    async function childBuild(main: string, options: object, outDir: string) {
+    async function build(main: string, options: object, outDir: string) {
       await writeFile(join(dir, 'src/main.js'), main)
-      const tsx = join(import.meta.dirname, '../node_modules/.bin/tsx')
-      const child = await run(tsx, [join(import.meta.dirname, 'helpers/build-child.mts'), JSON.stringify({ dir, options, outDir })], { env: { ...process.env, UPSCALE_API_TOKEN: '' } }).catch(e => e)
-      return { output: `${child.stdout}${child.stderr}`, failed: child.code === 1 }
+      const { output, code } = await childBuild(dir, options, outDir).done
+      return { output, failed: code !== 0 }
     }
     const one = `import a from './butterfly.png?upscale'; globalThis.result = { a }`
 
-    const ok = await childBuild(THREE, opts(), 'd1')
+    const ok = await build(THREE, opts(), 'd1')
     expect(ok.failed).toBe(false)
     expect(ok.output).toMatch(/built in/)
     expect(s.stats.authorizations.filter(a => a === `Bearer ${secret}`)).toHaveLength(3 * 5) // it was really sent
 
     // failures whose answers echo the token back, and a wrong token
     s.inject({ status: 400, message: `token ${secret} may not ask for this` })
-    const bad = await childBuild(one, opts(), 'd2')
+    const bad = await build(one, opts(), 'd2')
     expect(bad.failed).toBe(true)
     expect(bad.output).toContain('token *** may not ask for this')
     s.inject({ status: 500, times: 5, message: `internal: ${secret}` })
-    const bad2 = await childBuild(one, opts({ retries: 1 }), 'd3')
+    const bad2 = await build(one, opts({ retries: 1 }), 'd3')
     expect(bad2.output).toMatch(/gave up after 2 attempts: 1\) the submit answered HTTP 500: internal: \*\*\*/)
-    const wrong = await childBuild(one, opts({ token: `${secret}-wrong` }), 'd4')
+    const wrong = await build(one, opts({ token: `${secret}-wrong` }), 'd4')
     expect(wrong.output).toMatch(/rejected the token/)
 
     for (const { output } of [ok, bad, bad2, wrong])

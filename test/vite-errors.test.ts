@@ -14,6 +14,7 @@ describe('vite build errors', () => {
   it.each([
     ['a text file named .jpg', 'fake.jpg', Buffer.from('hello, not a picture'), /the file is not an image sharp can read/],
     ['an empty file', 'empty.png', Buffer.alloc(0), /the file is empty \(0 bytes\)/],
+    ['a GIF', 'anim.gif', Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'), /GIF images are not supported; the supported formats are JPEG, PNG, WebP, AVIF and TIFF/],
     ['an SVG', 'logo.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'), /SVG images are not supported; the supported formats are JPEG, PNG, WebP, AVIF and TIFF/],
   ])('fails on %s, naming it and its importer, and caches nothing', async (_, name, bytes, reason) => {
     const dir = await tempProject()

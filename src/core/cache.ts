@@ -171,27 +171,28 @@ export class DiskCache {
     }
   }
 
-  /** Every entry: key, the bytes it takes, and when a build last used it. */
+  /** Every entry: key, the bytes its files take, and when a build last used it (its record's mtime). */
   async entries(): Promise<Array<{ key: string, bytes: number, lastUsed: number }>> {
-    const out = []
+    const byKey = new Map<string, { key: string, bytes: number, lastUsed: number }>()
     for (const folder of await readdir(this.dir).catch(() => [] as string[])) {
       if (!/^[a-f\d]{2}$/.test(folder))
         continue
       for (const name of await readdir(join(this.dir, folder)).catch(() => [] as string[])) {
-        if (!name.endsWith('.json'))
+        const key = name.slice(0, 64)
+        if (!/^[a-f\d]{64}\.(?:json|jpg|png|webp|avif)$/.test(name))
           continue
-        const key = name.slice(0, -5)
-        try {
-          const info = await stat(join(this.dir, folder, name))
-          const record: CacheRecord = JSON.parse(await readFile(join(this.dir, folder, name), 'utf8'))
-          out.push({ key, bytes: info.size + (record.bytes ?? 0), lastUsed: info.mtimeMs })
-        }
-        catch {
-          out.push({ key, bytes: 0, lastUsed: 0 })
-        }
+        const info = await stat(join(this.dir, folder, name)).catch(() => undefined)
+        if (!info)
+          continue
+        const entry = byKey.get(key) ?? { key, bytes: 0, lastUsed: -1 }
+        entry.bytes += info.size
+        if (name.endsWith('.json'))
+          entry.lastUsed = info.mtimeMs
+        byKey.set(key, entry)
       }
     }
-    return out
+    // an image without a record is no entry (a writer died between the two renames): oldest of all
+    return [...byKey.values()].map(e => (e.lastUsed < 0 ? { ...e, lastUsed: 0 } : e))
   }
 
   /** Remove an entry: the record first, so nobody reads a record whose image is gone. */

@@ -1,8 +1,7 @@
 import type { Options, ResolvedOptions, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
-import { stat, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { createEngine } from './engines'
@@ -108,7 +107,7 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
         return
       const held = notSent
       notSent = []
-      const list = (reason: NotSent['reason']): string => held.filter(n => n.reason === reason).map(n => `  - ${describe(n.id)}`).join('\n')
+      const list = (reason: NotSent['reason']): string => held.filter(n => n.reason === reason).map(n => `  - ${describe(n.id)}`).sort().join('\n')
       const count = (reason: NotSent['reason']): string => {
         const n = held.filter(h => h.reason === reason).length
         return `${n} image${n === 1 ? '' : 's'}`
@@ -201,20 +200,11 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   }
 }
 
-const PRUNE_EVERY = 3_600_000
-
-/** Drop entries unused for `maxAge` or beyond `maxSize`, at most once an hour per cache dir. */
+/** Drop entries unused for `maxAge` or beyond `maxSize` (a scan of file sizes and times: cheap). */
 async function pruneCache(pipeline: Pipeline, options: ResolvedOptions): Promise<void> {
-  if (options.maxAge === Infinity && options.maxSize === Infinity)
-    return
-  const marker = join(options.cacheDir, 'last-prune')
-  const last = await stat(marker).then(s => s.mtimeMs, () => 0)
-  if (Date.now() - last < PRUNE_EVERY && options.maxSize === Infinity)
-    return
   // a build that used no entry (it failed, or imports no image) leaves the cache alone
-  if (pipeline.used.size === 0)
+  if (pipeline.used.size === 0 || (options.maxAge === Infinity && options.maxSize === Infinity))
     return
-  await writeFile(marker, new Date().toISOString())
   await pipeline.cache.prune({ maxAge: options.maxAge, maxSize: options.maxSize, keep: pipeline.used })
 }
 

@@ -1,5 +1,6 @@
 // Runs one `vite build` with the plugin in its own process, so a test can read every byte it
-// prints (rolldown writes some lines from native code, past any in-process capture).
+// prints (rolldown writes some lines from native code, past any in-process capture), run several
+// builds at once, or kill one.
 //   tsx test/helpers/build-child.mts '{"dir": …, "options": {…}, "outDir": "dist"}'
 import { join } from 'node:path'
 import { build } from 'vite'

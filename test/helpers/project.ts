@@ -1,4 +1,5 @@
 import type { Engine, EnhanceRequest, Options } from '../../src/types'
+import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -108,4 +109,19 @@ export async function captureOutput<T>(task: () => Promise<T>): Promise<{ output
     process.stderr.write = err
     methods.forEach((m, i) => { console[m] = saved[i] })
   }
+}
+
+const CHILD = resolve(import.meta.dirname, 'build-child.mts')
+
+/** `vite build` of `<dir>/src/main.js` in a child process; resolves with its output and exit code. */
+export function childBuild(dir: string, options: object, outDir: string, env: NodeJS.ProcessEnv = {}) {
+  // node itself (not the tsx wrapper), so that a kill reaches the process that does the work
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ dir, options, outDir })], { env: { ...process.env, UPSCALE_API_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (c) => { output += c })
+  child.stderr.on('data', (c) => { output += c })
+  const done = new Promise<{ output: string, code: number | null, signal: NodeJS.Signals | null }>((res) => {
+    child.on('close', (code, signal) => res({ output, code, signal }))
+  })
+  return { child, done }
 }
