@@ -111,3 +111,24 @@ describe('resolveOptions: root', () => {
     expect(() => resolve({ root: '' })).toThrow(/option `root` must be a non-empty path/)
   })
 })
+
+describe('resolveOptions: reliability', () => {
+  it('defaults: not offline, fail on errors, entries kept 180 days, no size limit', () => {
+    expect(resolve()).toMatchObject({ offline: false, onError: 'fail', maxAge: 180 * 24 * 3_600_000, maxSize: Infinity })
+  })
+
+  it('goes offline from UPSCALE_OFFLINE=1, and then allows provider \'api\' without a token', () => {
+    expect(resolve({}, { UPSCALE_OFFLINE: '1' }).offline).toBe(true)
+    expect(resolve({ provider: 'api', offline: true })).toMatchObject({ provider: 'api', token: undefined, offline: true })
+    expect(resolve({ provider: 'api' }, { UPSCALE_OFFLINE: '1' }).provider).toBe('api')
+  })
+
+  it.each([
+    [{ offline: 'yes' }, /option `offline` must be true or false/],
+    [{ onError: 'skip' }, /option `onError` must be 'fail' or 'original' \(got "skip"\)/],
+    [{ maxAge: -1 }, /option `maxAge` must be a number ≥ 0 \(or Infinity\)/],
+    [{ maxSize: '1GB' }, /option `maxSize` must be a number ≥ 0 \(or Infinity\) \(got "1GB"\)/],
+  ])('rejects %j', (options, message) => {
+    expect(() => resolve(options)).toThrow(message)
+  })
+})
