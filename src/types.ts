@@ -137,6 +137,13 @@ export interface Options {
    */
   maxSize?: number
   /**
+   * What the plugin prints: `'info'` a progress line while images are enhanced and one summary line
+   * per build; `'debug'` also each API request (method, path, status, time; never the token);
+   * `'silent'` nothing.
+   * @default 'info'
+   */
+  logLevel?: 'silent' | 'info' | 'debug'
+  /**
    * Send nothing: list every billable cache miss with its importer, and emit those images unenhanced.
    * @default process.env.UPSCALE_DRY_RUN === '1'
    */
@@ -181,6 +188,7 @@ export interface ResolvedOptions {
   dryRun: boolean
   offline: boolean
   onError: 'fail' | 'original'
+  logLevel: 'silent' | 'info' | 'debug'
   maxAge: number
   maxSize: number
   publicUrl: ((file: string) => string | undefined) | undefined

@@ -1,5 +1,5 @@
 import type { Options, ResolvedOptions, UpscaleParams } from '../types'
-import type { ProcessedImage } from './pipeline'
+import type { PipelineHooks, ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
@@ -8,6 +8,7 @@ import { createEngine } from './engines'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
 import { NotCached, NotSent, Pipeline } from './pipeline'
+import { Reporter } from './report'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 
 /** The bits of a bundler's plugin context this code uses; `resolve` exists in Rollup and Vite only. */
@@ -18,14 +19,8 @@ interface HookContext {
   getNativeBuildContext?: () => { framework: string, build?: { initialOptions: { publicPath?: string } } }
 }
 
+/** Notices already given in this process, however many plugin instances or builds there are. */
 const announced = new Set<string>()
-/** Print a message once per process, however many plugin instances or builds there are. */
-function once(message: string): void {
-  if (!announced.has(message)) {
-    announced.add(message)
-    console.info(message)
-  }
-}
 
 /**
  * Everything the hooks do, away from the bundler glue: one instance per plugin instance, holding
@@ -39,10 +34,13 @@ export interface DevHooks {
 
 export function createUpscaleContext(rawOptions: Options | undefined, framework: string) {
   let options: ResolvedOptions = resolveOptions(rawOptions)
-  const warnDamaged = (file: string, why: string): void => {
-    console.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, options.root)} is damaged (${why}): it is ignored and made again.`)
+  const report = new Reporter(options.logLevel)
+  const hooks: PipelineHooks = {
+    damaged: (file, why) => report.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, options.root)} is damaged (${why}): it is ignored and made again.`),
+    engineStarted: engine => report.engineStarted(engine),
+    engineFinished: (engine, ok) => report.engineFinished(engine, ok),
   }
-  let pipeline = new Pipeline(options, createEngine(options), warnDamaged)
+  let pipeline = new Pipeline(options, createEngine(options, line => report.debug(line)), hooks)
   let dev: { base: string } | undefined
   let devHooks: DevHooks | undefined
   /** dev: ids whose enhancement runs in the background */
@@ -85,14 +83,18 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
     configure(config: { root: string, base?: string, serve?: boolean }) {
       if (resolve(config.root, rawOptions?.root ?? '.') !== options.root) {
         options = resolveOptions(rawOptions, config.root)
-        pipeline = new Pipeline(options, pipeline.engine, warnDamaged)
+        pipeline = new Pipeline(options, pipeline.engine, hooks)
       }
       dev = config.serve ? { base: config.base ?? '/' } : undefined
     },
 
     buildStart() {
-      if (options.providerFallback && !options.engine)
-        once('[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.')
+      const notice = '[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.'
+      if (options.providerFallback && !options.engine && !announced.has(notice)) {
+        announced.add(notice)
+        report.info(notice)
+      }
+      report.reset()
       pipeline.budget.used = 0
       pipeline.used.clear()
       notSent = []
@@ -101,8 +103,10 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
     /** Report what was held back (offline, dry run, maxTasks), prune the cache, close sockets. */
     async buildEnd() {
       await pipeline.engine.close?.()
-      if (!dev)
+      if (!dev) {
         await pruneCache(pipeline, options)
+        report.summary()
+      }
       if (notSent.length === 0)
         return
       const held = notSent
@@ -116,7 +120,7 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
         throw new UpscaleError(`Offline, and ${count('offline')} not in the cache:\n${list('offline')}\nBuild once with a token (and without UPSCALE_OFFLINE) to fill the cache, or restore the cache directory (${displayPath(options.cacheDir, options.root)}).`)
       if (held.some(n => n.reason === 'maxTasks'))
         throw new UpscaleError(`maxTasks is ${options.maxTasks}, and this build needs more: ${count('maxTasks')} not in the cache would have been sent beyond it:\n${list('maxTasks')}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
-      console.info(`[unplugin-upscale] Dry run: ${count('dryRun')} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list('dryRun')}`)
+      report.info(`[unplugin-upscale] Dry run: ${count('dryRun')} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list('dryRun')}`)
     },
 
     /** Resolve the file part, keep the query, and remember the importer for messages. */
@@ -163,11 +167,15 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       const failure = (error: unknown): UpscaleError => new UpscaleError(redact(`cannot upscale ${describe(id)}: ${(error as Error).message}`))
 
       let image: ProcessedImage
+      report.imageStarted(id)
       try {
         // the dev server never makes a page wait: a miss is served as the original meanwhile
         image = await pipeline.process(file, params, { cachedOnly: dev !== undefined })
+        report.imageFinished(image.cached ? 'cached' : 'enhanced')
       }
       catch (error) {
+        if (!(error instanceof NotCached))
+          report.imageFinished(error instanceof NotSent ? 'held' : 'failed')
         if (error instanceof NotCached) {
           enhanceInBackground(id, file, params, failure)
           return originalModuleCode(file, await pipeline.original(file, params), params.as)
@@ -179,7 +187,7 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
         if (options.onError === 'original' && !(error instanceof UpscaleError)) {
           const original = await pipeline.original(file, params).catch(() => undefined)
           if (original) {
-            console.warn(`${failure(error).message}\nIt is emitted unenhanced (onError: 'original'); the next build tries again.`)
+            report.warn(`${failure(error).message}\nIt is emitted unenhanced (onError: 'original'); the next build tries again.`)
             return originalModuleCode(file, original, params.as)
           }
         }

@@ -22,7 +22,7 @@ const NUMBERS = {
   maxSize: { default: Infinity, min: 0, integer: false, infinite: true },
 } as const
 type NumberOption = keyof typeof NUMBERS
-const KNOWN = new Set(['root', 'cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'offline', 'onError', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
+const KNOWN = new Set(['root', 'cacheDir', 'provider', 'token', 'apiUrl', 'defaults', 'include', 'exclude', 'engine', 'sync', 'dryRun', 'offline', 'onError', 'logLevel', 'publicUrl', 'callbackUrl', ...Object.keys(NUMBERS)])
 
 function fail(option: string, message: string): never {
   throw new UpscaleError(`option \`${option}\` ${message}`)
@@ -52,6 +52,9 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
   const token = nonEmpty('token', options.token) ?? nonEmpty('UPSCALE_API_TOKEN', env.UPSCALE_API_TOKEN)
   if (provider === 'api' && !token && !offline)
     fail('provider', 'is \'api\' but no token is configured: set the `token` option or the UPSCALE_API_TOKEN environment variable, build offline from the cache (UPSCALE_OFFLINE=1), or use provider \'local\'')
+  const logLevel = options.logLevel ?? 'info'
+  if (!['silent', 'info', 'debug'].includes(logLevel))
+    fail('logLevel', `must be 'silent', 'info' or 'debug' (got ${JSON.stringify(logLevel)})`)
   const onError = options.onError ?? 'fail'
   if (onError !== 'fail' && onError !== 'original')
     fail('onError', `must be 'fail' or 'original' (got ${JSON.stringify(onError)})`)
@@ -108,6 +111,7 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
     dryRun: options.dryRun ?? env.UPSCALE_DRY_RUN === '1',
     offline,
     onError,
+    logLevel,
     publicUrl: options.publicUrl,
     callbackUrl,
   }

@@ -16,6 +16,15 @@ export interface ProcessedImage {
   /** a readable asset name, e.g. `hero@4x.jpg`; bundlers add their content hash */
   fileName: string
   metadata: Omit<UpscaledImage, 'src'>
+  /** true when the enhancement came from the cache */
+  cached: boolean
+}
+
+/** What the pipeline tells whoever reports on a build. */
+export interface PipelineHooks {
+  damaged?: (file: string, why: string) => void
+  engineStarted?: (engine: string) => void
+  engineFinished?: (engine: string, ok: boolean) => void
 }
 
 /** Thrown instead of sending a billable task: offline, in a dry run, or past `maxTasks`. */
@@ -65,7 +74,7 @@ export class Pipeline {
   private readonly reported = new Set<string>()
   private readonly inFlight: InFlight<CacheEntry>
 
-  constructor(options: ResolvedOptions, readonly engine: Engine, private readonly onDamaged: (file: string, why: string) => void = () => {}) {
+  constructor(options: ResolvedOptions, readonly engine: Engine, private readonly hooks: PipelineHooks = {}) {
     this.cache = new DiskCache(options.cacheDir)
     this.budget = new Budget(options.maxTasks, options.dryRun, options.offline)
     let inFlight = inFlightByCacheDir.get(options.cacheDir)
@@ -79,7 +88,8 @@ export class Pipeline {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
+    const fresh = { value: false }
+    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly, fresh)
 
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
     const final = target === enhanced.record.format && params.quality === undefined
@@ -102,6 +112,7 @@ export class Pipeline {
         scale,
         type: params.type,
       },
+      cached: !fresh.value,
     }
   }
 
@@ -123,18 +134,19 @@ export class Pipeline {
     }
     if ('corrupt' in found && !this.reported.has(key)) {
       this.reported.add(key)
-      this.onDamaged(file, found.corrupt)
+      this.hooks.damaged?.(file, found.corrupt)
     }
     return undefined
   }
 
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<CacheEntry> {
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean, fresh: { value: boolean }): Promise<CacheEntry> {
     const key = enhancementKey(source, this.engine, { scale, type })
     const hit = await this.read(key, file)
     if (hit)
       return hit
     if (cachedOnly)
       throw new NotCached()
+    fresh.value = true
     return this.inFlight.run(key, async () => {
       const release = await this.cache.lock(key)
       try {
@@ -144,7 +156,16 @@ export class Pipeline {
           return again
         if (this.engine.billable)
           this.budget.spend()
-        const result = await this.engine.enhance({ file, source, info, scale, auto, type })
+        this.hooks.engineStarted?.(this.engine.id)
+        let result
+        try {
+          result = await this.engine.enhance({ file, source, info, scale, auto, type })
+        }
+        catch (error) {
+          this.hooks.engineFinished?.(this.engine.id, false)
+          throw error
+        }
+        this.hooks.engineFinished?.(this.engine.id, true)
         let meta
         try {
           meta = await readOutputMeta(result.data)

@@ -7,7 +7,11 @@ import { backoff, parseRetryAfter, sharedLimits } from '../limits'
 
 /** The resolved options the API client reads, with the token known to be set. */
 export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout' | 'retries'
-  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'> & { token: string }
+  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'> & {
+  token: string
+  /** one line per request: method, path, status, time (never a header) */
+  debug?: (line: string) => void
+}
 
 /** Input formats the service takes as they are; others are converted to PNG first (lossless). */
 const SERVICE_FORMATS: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff' }
@@ -78,6 +82,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
 
   /** One HTTP exchange: the response body, or a Retryable/ApiError that says what went wrong. */
   async function call(url: string, init: { method: 'GET' | 'POST', body?: FormData, auth: boolean }, deadline: AbortSignal): Promise<{ status: number, headers: Headers, body: Buffer }> {
+    const started = Date.now()
+    const what = `${init.method} ${new URL(url).pathname}`
     try {
       const res = await fetch(url, {
         method: init.method,
@@ -86,9 +92,12 @@ export function createApiEngine(settings: ApiSettings): Engine {
         dispatcher: dispatcher(),
         signal: AbortSignal.any([deadline, AbortSignal.timeout(settings.timeout)]),
       })
-      return { status: res.status, headers: res.headers as unknown as Headers, body: Buffer.from(await res.arrayBuffer()) }
+      const body = Buffer.from(await res.arrayBuffer())
+      settings.debug?.(`${what} → ${res.status} (${body.length} bytes, ${Date.now() - started} ms)`)
+      return { status: res.status, headers: res.headers as unknown as Headers, body }
     }
     catch (error) {
+      settings.debug?.(`${what} → failed after ${Date.now() - started} ms`)
       if (deadline.aborted)
         throw tooLong()
       const e = error as Error & { cause?: { code?: string, message?: string } }

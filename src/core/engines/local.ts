@@ -1,5 +1,7 @@
-import type { Engine, EnhanceType, ScaleFactor } from '../../types'
+import type { Engine, EnhanceRequest, EnhanceResult, EnhanceType, ScaleFactor } from '../../types'
+import { availableParallelism } from 'node:os'
 import { decode, encode, originalOutputFormat } from '../image'
+import { Semaphore } from '../limits'
 import { fromBytes, lanczos3, resize, toBytes, unsharp } from './resample'
 
 /**
@@ -55,19 +57,28 @@ function unpremultiply(d: Float32Array, c: number, colour: number): void {
   }
 }
 
+/**
+ * One slot per core for the whole process: bundlers load every module at once, and each image in
+ * work holds float buffers of a few bytes per output sample, so a cold build of a hundred photos
+ * must not decode them all together.
+ */
+const slots = new Semaphore(Math.max(1, availableParallelism()))
+
 /** The embedded engine: no network, no model, the same output on every machine. */
 export function createLocalEngine(): Engine {
   return {
     id: 'local',
     version: `lanczos3-usm-2:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`,
-    async enhance({ source, info, scale, type }) {
-      const raw = await decode(source)
-      const pixels = enhancePixels(raw.data, raw.width, raw.height, raw.channels, scale, type)
-      const data = await encode(
-        { data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), width: raw.width * scale, height: raw.height * scale, channels: raw.channels },
-        originalOutputFormat(info),
-      )
-      return { data, provenance: { engine: 'local', scale, type } }
-    },
+    enhance: request => slots.use(() => enhance(request)),
   }
+}
+
+async function enhance({ source, info, scale, type }: EnhanceRequest): Promise<EnhanceResult> {
+  const raw = await decode(source)
+  const pixels = enhancePixels(raw.data, raw.width, raw.height, raw.channels, scale, type)
+  const data = await encode(
+    { data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), width: raw.width * scale, height: raw.height * scale, channels: raw.channels },
+    originalOutputFormat(info),
+  )
+  return { data, provenance: { engine: 'local', scale, type } }
 }

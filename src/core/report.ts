@@ -1,0 +1,136 @@
+export type LogLevel = 'silent' | 'info' | 'debug'
+
+export interface ReportStream {
+  write: (text: string) => unknown
+  isTTY?: boolean
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+/**
+ * What one build tells its user: notices, a progress line while images are being enhanced (in
+ * place on a terminal, sparse plain lines elsewhere), and one summary line at the end.
+ */
+export class Reporter {
+  private images = new Set<string>()
+  private done = 0
+  private cached = 0
+  private failed = 0
+  private enhanced = { local: 0, api: 0, other: 0 }
+  private inFlight = 0
+  private apiInFlight = 0
+  private apiSince = 0
+  private apiWaitMs = 0
+  private shown = false
+  private lastLine = -Infinity
+  private lastQuarter = 0
+  private started: number
+
+  constructor(
+    readonly level: LogLevel,
+    private readonly out: ReportStream = process.stdout,
+    private readonly live: boolean = Boolean(out.isTTY) && !process.env.CI,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.started = now()
+  }
+
+  info(message: string): void {
+    if (this.level !== 'silent')
+      this.print(`${message}\n`)
+  }
+
+  warn(message: string): void {
+    if (this.level !== 'silent')
+      this.print(`${message}\n`)
+  }
+
+  debug(message: string): void {
+    if (this.level === 'debug')
+      this.print(`[unplugin-upscale] ${message}\n`)
+  }
+
+  reset(): void {
+    Object.assign(this, { images: new Set(), done: 0, cached: 0, failed: 0, enhanced: { local: 0, api: 0, other: 0 }, inFlight: 0, apiInFlight: 0, apiWaitMs: 0, shown: false, lastLine: -Infinity, lastQuarter: 0, started: this.now() })
+  }
+
+  imageStarted(id: string): void {
+    this.images.add(id)
+  }
+
+  /** `held`: not sent (offline, dry run, maxTasks); listed separately at the end. */
+  imageFinished(outcome: 'cached' | 'enhanced' | 'failed' | 'held'): void {
+    this.done++
+    if (outcome === 'cached')
+      this.cached++
+    if (outcome === 'failed')
+      this.failed++
+    this.progress()
+  }
+
+  engineStarted(engine: string): void {
+    this.inFlight++
+    if (engine === 'api' && this.apiInFlight++ === 0)
+      this.apiSince = this.now()
+    this.progress()
+  }
+
+  engineFinished(engine: string, ok: boolean): void {
+    this.inFlight--
+    if (engine === 'api' && --this.apiInFlight === 0)
+      this.apiWaitMs += this.now() - this.apiSince
+    if (ok)
+      this.enhanced[engine === 'api' || engine === 'local' ? engine : 'other']++
+  }
+
+  /** `upscale 12/40 · 3 cached · 2 in flight`: shown only once something is being enhanced. */
+  progressLine(): string {
+    return `upscale ${this.done}/${this.images.size} · ${this.cached} cached · ${this.inFlight} in flight`
+  }
+
+  private progress(): void {
+    if (this.level === 'silent' || (!this.shown && this.inFlight === 0))
+      return
+    const now = this.now()
+    if (this.live) {
+      if (now - this.lastLine < 100 && this.done < this.images.size)
+        return
+      this.out.write(`\r\x1B[K${this.progressLine()}`)
+      this.shown = true
+      this.lastLine = now
+      return
+    }
+    // no terminal: a plain line when enhancing starts, at each quarter, and at most every 10 s
+    const quarter = Math.floor((4 * this.done) / Math.max(1, this.images.size))
+    if (!this.shown || quarter > this.lastQuarter || now - this.lastLine >= 10_000) {
+      this.out.write(`[unplugin-upscale] ${this.progressLine()}\n`)
+      this.shown = true
+      this.lastLine = now
+      this.lastQuarter = quarter
+    }
+  }
+
+  /** images, cache hits, enhanced (local/API), failed, time waiting on the API, billable tasks. */
+  summaryLine(): string {
+    const { local, api, other } = this.enhanced
+    const enhanced = local + api + other
+    const by = [api && `${api} API`, local && `${local} local`, other && `${other} custom`].filter(Boolean).join(', ')
+    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(api, 'billable task')} · ${seconds(this.now() - this.started)}`
+  }
+
+  summary(): void {
+    if (this.level === 'silent' || this.images.size === 0)
+      return
+    this.print(`${this.summaryLine()}\n`)
+  }
+
+  /** Clear the live progress line before anything else is printed under it. */
+  private print(text: string): void {
+    if (this.live && this.shown) {
+      this.out.write('\r\x1B[K')
+      this.shown = false
+    }
+    this.out.write(text)
+  }
+}
