@@ -16,7 +16,7 @@ describe('the packed package in a fresh app', () => {
     const dir = await mkdtemp(join(tmpdir(), 'upscale-pack-'))
     onTestFinished(() => rm(dir, { recursive: true, force: true }))
 
-    await run('npm', ['run', 'build'], { cwd: ROOT, maxBuffer: 1 << 24 })
+    // dist/ was built by the global setup
     const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
     const [pack] = JSON.parse(stdout)
     const files = (pack.files as Array<{ path: string }>).map(f => f.path).sort()
@@ -24,6 +24,7 @@ describe('the packed package in a fresh app', () => {
     expect(files).toContain('dist/vite.js')
     expect(files).toContain('dist/index.d.ts')
     expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([])
+    expect(pack.files.find((f: { path: string, mode: number }) => f.path === 'dist/cli.js').mode & 0o111).not.toBe(0)
 
     const app = join(dir, 'app')
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
@@ -43,6 +44,11 @@ describe('the packed package in a fresh app', () => {
     await writeFile(join(app, 'main.js'), `import url from './bird.png?upscale'\nimport meta from './bird.png?scale=2&as=metadata&upscale'\ndocument.body.dataset.a = url + ' ' + meta.src\n`)
     const built = await run(join(app, 'node_modules/.bin/vite'), ['build'], { cwd: app, env: { ...process.env, UPSCALE_API_TOKEN: '' } })
     expect(built.stdout).toContain('images are enhanced with the built-in local engine')
+    expect(built.stdout).toMatch(/\[unplugin-upscale\] 2 images: 0 cached, 2 enhanced \(2 local\), 0 failed/)
+
+    // the bin, as npx runs it
+    const cli = await run(join(app, 'node_modules/.bin/unplugin-upscale'), ['cache', 'stats', '--json'], { cwd: app })
+    expect(JSON.parse(cli.stdout)).toMatchObject({ entries: 2 })
 
     const assets = await readdir(join(app, 'dist/assets'))
     const x4 = assets.find(f => /^bird@4x-.+\.png$/.test(f))!

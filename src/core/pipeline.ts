@@ -31,7 +31,11 @@ export interface PipelineHooks {
 export class NotSent extends Error {
   override name = 'NotSent'
   constructor(readonly reason: 'offline' | 'dryRun' | 'maxTasks') {
-    super(`not sent: ${reason}`)
+    super({
+      offline: 'it is not in the cache, and offline mode sends nothing to the API',
+      dryRun: 'dry run: it is not in the cache and would be sent to the API (billable)',
+      maxTasks: 'maxTasks is reached: it would be one more billable task',
+    }[reason])
   }
 }
 

@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+import type { Options, UpscaleParams } from './types'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
+import process from 'node:process'
+import { parseArgs } from 'node:util'
+import { DiskCache } from './core/cache'
+import { createEngine } from './core/engines'
+import { displayPath } from './core/errors'
+import { resolveOptions } from './core/options'
+import { NotSent, Pipeline } from './core/pipeline'
+import { parseUpscaleId, QueryError } from './core/query'
+import { Reporter } from './core/report'
+
+const HELP = {
+  main: `Usage: unplugin-upscale <command> [options]
+
+Commands:
+  enhance <files…>   enhance images with the same engine and cache as the bundler plugin
+  cache stats        what the cache holds
+  cache prune        remove entries unused for long, or beyond a size
+  cache clear        remove the whole cache
+
+Run 'unplugin-upscale <command> --help' for its options.
+Exit codes: 0 done, 1 an image or the cache failed, 2 wrong usage.`,
+  enhance: `Usage: unplugin-upscale enhance <files…> [options]
+
+Enhances each file and writes <name>@<n>x.<ext> to --out. A file already in the cache costs nothing.
+
+Options:
+  --scale <auto|1|2|4>   enlargement (default auto: long side ≤ 512 → 4x, ≤ 1024 → 2x, else 1x)
+  --type <clean|face>    kind of image (default clean)
+  --format <original|jpeg|png|webp|avif>   output format (default original)
+  --quality <1-100>      encoder quality
+  --out <dir>            where to write (default ./upscaled)
+  --dir <dir>            cache directory (default node_modules/.cache/unplugin-upscale)
+  --provider <auto|api|local>   engine (default auto: the API when UPSCALE_API_TOKEN is set)
+  --offline              never call the API; fail for images not in the cache
+  --dry-run              call nothing; list what would be sent to the API
+  --quiet                print errors only
+  -h, --help             this text
+
+Environment: UPSCALE_API_TOKEN, UPSCALE_API_URL, UPSCALE_OFFLINE=1, UPSCALE_DRY_RUN=1.`,
+  stats: `Usage: unplugin-upscale cache stats [--dir <dir>] [--json]
+
+Prints the number of entries, their size, and how recently they were used.`,
+  prune: `Usage: unplugin-upscale cache prune [--dir <dir>] [--max-age <days>] [--max-size <MB>]
+
+Removes entries unused for more than --max-age days (default 180), then the least recently used
+until the cache fits in --max-size megabytes (default: no limit).`,
+  clear: `Usage: unplugin-upscale cache clear [--dir <dir>]
+
+Removes every entry of the cache directory, and the directory.`,
+}
+
+class UsageError extends Error {}
+
+const DEFAULT_DIR = 'node_modules/.cache/unplugin-upscale'
+const MB = 1024 * 1024
+const size = (bytes: number): string => (bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`)
+
+/** parseArgs, with its complaints (unknown option, missing value) as usage errors. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse()
+  }
+  catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+const HELP_FLAG = { type: 'boolean', short: 'h' } as const
+
+function number(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined)
+    return fallback
+  const n = Number(text)
+  if (!(n >= 0) || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number ≥ 0 (got "${text}")`)
+  return n
+}
+
+async function enhance(argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() => parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'scale': { type: 'string' },
+      'type': { type: 'string' },
+      'format': { type: 'string' },
+      'quality': { type: 'string' },
+      'out': { type: 'string' },
+      'dir': { type: 'string' },
+      'provider': { type: 'string' },
+      'offline': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'quiet': { type: 'boolean' },
+      'help': HELP_FLAG,
+    },
+  }))
+  if (values.help) {
+    console.log(HELP.enhance)
+    return 0
+  }
+  if (positionals.length === 0)
+    throw new UsageError('name at least one image file')
+
+  // the query parser checks the values, so the CLI and imports accept exactly the same ones
+  const query = new URLSearchParams({ upscale: '' })
+  for (const key of ['scale', 'type', 'format', 'quality'] as const) {
+    if (values[key] !== undefined)
+      query.set(key, values[key])
+  }
+  let params: UpscaleParams
+  try {
+    params = parseUpscaleId(`x?${query}`, { scale: 'auto', type: 'clean' })!.params
+  }
+  catch (error) {
+    if (error instanceof QueryError)
+      throw new UsageError(error.message.replaceAll('`', '--').replace(/--(\w+)--/g, '--$1'))
+    throw error
+  }
+
+  const root = process.cwd()
+  const raw: Options = { cacheDir: values.dir ?? DEFAULT_DIR, logLevel: values.quiet ? 'silent' : 'info' }
+  if (values.provider !== undefined)
+    raw.provider = values.provider as Options['provider']
+  if (values.offline)
+    raw.offline = true
+  if (values['dry-run'])
+    raw.dryRun = true
+  const options = resolveOptions(raw, root)
+  const report = new Reporter(options.logLevel, process.stderr)
+  const engine = createEngine(options, line => report.debug(line))
+  const pipeline = new Pipeline(options, engine, {
+    damaged: (file, why) => report.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, root)} is damaged (${why}): it is made again.`),
+    engineStarted: e => report.engineStarted(e),
+    engineFinished: (e, ok) => report.engineFinished(e, ok),
+  })
+  if (options.providerFallback)
+    report.info('[unplugin-upscale] No API token (UPSCALE_API_TOKEN): using the built-in local engine.')
+
+  const out = resolve(values.out ?? 'upscaled')
+  await mkdir(out, { recursive: true })
+  let failed = 0
+  await Promise.all(positionals.map(async (file) => {
+    const path = resolve(file)
+    report.imageStarted(path)
+    try {
+      const image = await pipeline.process(path, params)
+      const target = join(out, image.fileName)
+      await writeFile(target, image.data)
+      report.imageFinished(image.cached ? 'cached' : 'enhanced')
+      if (!values.quiet)
+        console.log(`${displayPath(target, root)}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
+    }
+    catch (error) {
+      if (error instanceof NotSent && error.reason === 'dryRun') {
+        report.imageFinished('held')
+        console.log(`would send ${displayPath(path, root)} to the API (billable)`)
+        return
+      }
+      failed++
+      report.imageFinished(error instanceof NotSent ? 'held' : 'failed')
+      console.error(`[unplugin-upscale] cannot upscale ${displayPath(path, root)}: ${(error as Error).message}`)
+    }
+  }))
+  await engine.close?.()
+  report.summary()
+  return failed ? 1 : 0
+}
+
+async function cache(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (!sub || sub === '--help' || sub === '-h') {
+    console.log(HELP.main)
+    return sub ? 0 : 2
+  }
+  if (!['stats', 'prune', 'clear'].includes(sub))
+    throw new UsageError(`unknown cache command "${sub}"; the commands are stats, prune, clear`)
+  const { values } = usage(() => parseArgs({
+    args: rest,
+    options: { 'dir': { type: 'string' }, 'json': { type: 'boolean' }, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'help': HELP_FLAG },
+  }))
+  if (values.help) {
+    console.log(HELP[sub as 'stats' | 'prune' | 'clear'])
+    return 0
+  }
+  const dir = resolve(values.dir ?? DEFAULT_DIR)
+  const store = new DiskCache(dir)
+
+  if (sub === 'stats') {
+    const entries = await store.entries()
+    const bytes = entries.reduce((sum, e) => sum + e.bytes, 0)
+    const used = entries.map(e => e.lastUsed).sort((a, b) => a - b)
+    const stats = { dir, entries: entries.length, bytes, oldestUse: used[0] ? new Date(used[0]).toISOString() : null, newestUse: used.at(-1) ? new Date(used.at(-1)!).toISOString() : null }
+    if (values.json)
+      console.log(JSON.stringify(stats))
+    else
+      console.log(`${dir}\n${entries.length} entries, ${size(bytes)}${stats.oldestUse ? `\nlast used between ${stats.oldestUse} and ${stats.newestUse}` : ''}`)
+    return 0
+  }
+  if (sub === 'prune') {
+    const maxAge = number('max-age', values['max-age'], 180) * 24 * 3_600_000
+    const maxSize = values['max-size'] === undefined ? Infinity : number('max-size', values['max-size'], 0) * MB
+    const r = await store.prune({ maxAge, maxSize })
+    console.log(`removed ${r.removed} entries (${size(r.freed)}); ${r.remaining} left`)
+    return 0
+  }
+  // clear: only a folder that holds nothing but cache entries
+  const names = await readdir(dir).catch(() => undefined)
+  if (!names) {
+    console.log(`${dir} does not exist: nothing to clear`)
+    return 0
+  }
+  const stranger = names.find(n => !/^[a-f\d]{2}$/.test(n))
+  if (stranger)
+    throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
+  const before = await store.entries()
+  await rm(dir, { recursive: true, force: true })
+  console.log(`removed ${before.length} entries (${size(before.reduce((s, e) => s + e.bytes, 0))}) and ${dir}`)
+  return 0
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    if (command === 'enhance')
+      return await enhance(rest)
+    if (command === 'cache')
+      return await cache(rest)
+    if (command === '--help' || command === '-h' || command === 'help') {
+      console.log(HELP.main)
+      return 0
+    }
+    if (command === '--version' || command === '-v') {
+      console.log(createRequire(import.meta.url)('../package.json').version)
+      return 0
+    }
+    throw new UsageError(command ? `unknown command "${command}"` : 'name a command')
+  }
+  catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`unplugin-upscale: ${error.message}\n\n${HELP.main}`)
+      return 2
+    }
+    console.error(`unplugin-upscale: ${(error as Error).message}`)
+    return 1
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code
+})
