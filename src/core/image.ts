@@ -77,7 +77,7 @@ export async function convert(bytes: Buffer, format: OutputFormat, quality?: num
 function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
   switch (format) {
     case 'jpeg': return image.jpeg({ quality: quality ?? 90, mozjpeg: true })
-    case 'png': return quality === undefined ? image.png({ compressionLevel: 9 }) : image.png({ quality, palette: quality < 100 })
+    case 'png': return quality === undefined ? image.png({ compressionLevel: 6 }) : image.png({ quality, palette: quality < 100 })
     case 'webp': return image.webp({ quality: quality ?? 90 })
     case 'avif': return image.avif({ quality: quality ?? 60 })
   }

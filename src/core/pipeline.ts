@@ -100,7 +100,8 @@ export class Pipeline {
       ? enhanced
       : await this.converted(enhanced, target, params.quality)
 
-    const meta = await readOutputMeta(final.data)
+    // read by sharp from these very bytes when the entry was written, and checksummed since
+    const meta = final.record
     const ext = extensionOf(meta.format)
     return {
       data: final.data,

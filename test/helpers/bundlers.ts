@@ -26,7 +26,36 @@ function plainImages(): Plugin {
 }
 
 /** The image rule a webpack or Rspack app has anyway, for plain image imports. */
-const IMAGE_RULE = { test: /\.(?:png|jpe?g|webp|avif)$/i, type: 'asset/resource' }
+const IMAGE_RULE = { test: /\.(?:png|jpe?g|webp|avif)$/i, type: 'asset/resource' as const }
+
+interface LikeCompiler {
+  run: (done: (error: Error | null, stats: { hasErrors: () => boolean, toJson: (o: object) => { errors: Array<{ message: string }> } }) => void) => void
+  close: (done: (error?: Error | null) => void) => void
+}
+
+/** webpack and Rspack take the same configuration; so do their users. */
+async function webpackLike(name: 'webpack' | 'rspack', dir: string, options: Options) {
+  const out = join(dir, name)
+  const config = {
+    mode: 'production' as const,
+    context: dir,
+    target: 'node' as const,
+    entry: join(dir, 'src/main.js'),
+    output: { path: out, filename: 'main.js', publicPath: '/static/' },
+    module: { rules: [IMAGE_RULE] },
+    optimization: { minimize: false },
+    infrastructureLogging: { level: 'none' as const },
+  }
+  // the two compilers have the same run/close API, not the same types
+  const compiler = (name === 'webpack'
+    ? webpack({ ...config, plugins: [UpscaleWebpack(options)] })
+    : rspack({ ...config, plugins: [UpscaleRspack(options)] })) as unknown as LikeCompiler
+  const stats = await promisify(compiler.run.bind(compiler))()
+  await promisify(compiler.close.bind(compiler))()
+  if (stats.hasErrors())
+    throw new Error(stats.toJson({ all: false, errors: true }).errors.map(e => e.message).join('\n'))
+  return { out, entry: join(out, 'main.js'), publicPath: '/static/' }
+}
 
 /**
  * Build `<dir>/src/main.js` with one bundler into `<dir>/<bundler>`, the way its users configure
@@ -41,45 +70,9 @@ export const bundlers = {
     return { out, entry: join(out, 'main.js'), publicPath: undefined }
   },
 
-  async webpack(dir: string, options: Options) {
-    const out = join(dir, 'webpack')
-    const compiler = webpack({
-      mode: 'production',
-      context: dir,
-      target: 'node',
-      entry: join(dir, 'src/main.js'),
-      output: { path: out, filename: 'main.js', publicPath: '/static/' },
-      module: { rules: [IMAGE_RULE] },
-      optimization: { minimize: false },
-      plugins: [UpscaleWebpack(options)],
-      infrastructureLogging: { level: 'none' },
-    })
-    const stats = await promisify(compiler.run.bind(compiler))()
-    await promisify(compiler.close.bind(compiler))()
-    if (stats!.hasErrors())
-      throw new Error(stats!.toJson({ all: false, errors: true }).errors!.map(e => e.message).join('\n'))
-    return { out, entry: join(out, 'main.js'), publicPath: '/static/' }
-  },
+  webpack: (dir: string, options: Options) => webpackLike('webpack', dir, options),
 
-  async rspack(dir: string, options: Options) {
-    const out = join(dir, 'rspack')
-    const compiler = rspack({
-      mode: 'production',
-      context: dir,
-      target: 'node',
-      entry: join(dir, 'src/main.js'),
-      output: { path: out, filename: 'main.js', publicPath: '/static/' },
-      module: { rules: [IMAGE_RULE] },
-      optimization: { minimize: false },
-      plugins: [UpscaleRspack(options)],
-      infrastructureLogging: { level: 'none' },
-    })
-    const stats = await promisify(compiler.run.bind(compiler))()
-    await promisify(compiler.close.bind(compiler))()
-    if (stats!.hasErrors())
-      throw new Error(stats!.toJson({ all: false, errors: true }).errors!.map(e => e.message).join('\n'))
-    return { out, entry: join(out, 'main.js'), publicPath: '/static/' }
-  },
+  rspack: (dir: string, options: Options) => webpackLike('rspack', dir, options),
 
   async esbuild(dir: string, options: Options) {
     const out = join(dir, 'esbuild')

@@ -85,21 +85,52 @@ function horizontal(src: FloatImage, outWidth: number, kernel: Kernel): FloatIma
   const { data, width, height, channels: c } = src
   const { count, index, weight } = taps(width, outWidth, kernel)
   const out = new Float32Array(outWidth * height * c)
-  const acc = new Float64Array(c)
+  // one loop per channel count, with the sums in locals: several times faster than a generic loop
   for (let y = 0; y < height; y++) {
     const row = y * width * c
     let o = y * outWidth * c
-    for (let x = 0; x < outWidth; x++) {
-      acc.fill(0)
-      const base = x * count
-      for (let t = 0; t < count; t++) {
-        const w = weight[base + t]
-        const i = row + index[base + t] * c
-        for (let k = 0; k < c; k++)
-          acc[k] += w * data[i + k]
+    for (let x = 0, base = 0; x < outWidth; x++, base += count) {
+      if (c === 3) {
+        let a0 = 0
+        let a1 = 0
+        let a2 = 0
+        for (let t = 0; t < count; t++) {
+          const w = weight[base + t]
+          const i = row + index[base + t] * 3
+          a0 += w * data[i]
+          a1 += w * data[i + 1]
+          a2 += w * data[i + 2]
+        }
+        out[o++] = a0
+        out[o++] = a1
+        out[o++] = a2
       }
-      for (let k = 0; k < c; k++)
-        out[o++] = acc[k]
+      else if (c === 4) {
+        let a0 = 0
+        let a1 = 0
+        let a2 = 0
+        let a3 = 0
+        for (let t = 0; t < count; t++) {
+          const w = weight[base + t]
+          const i = row + index[base + t] * 4
+          a0 += w * data[i]
+          a1 += w * data[i + 1]
+          a2 += w * data[i + 2]
+          a3 += w * data[i + 3]
+        }
+        out[o++] = a0
+        out[o++] = a1
+        out[o++] = a2
+        out[o++] = a3
+      }
+      else {
+        for (let k = 0; k < c; k++) {
+          let a = 0
+          for (let t = 0; t < count; t++)
+            a += weight[base + t] * data[row + index[base + t] * c + k]
+          out[o++] = a
+        }
+      }
     }
   }
   return { data: out, width: outWidth, height, channels: c }
@@ -152,11 +183,8 @@ export function fromBytes(bytes: Uint8Array, width: number, height: number, chan
   return { data: Float32Array.from(bytes), width, height, channels }
 }
 
+/** Clamp to 0–255 and round (half to even), natively. */
 export function toBytes(img: FloatImage): Uint8Array {
-  const out = new Uint8Array(img.data.length)
-  for (let i = 0; i < out.length; i++) {
-    const v = Math.round(img.data[i])
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v
-  }
-  return out
+  const clamped = new Uint8ClampedArray(img.data)
+  return new Uint8Array(clamped.buffer, clamped.byteOffset, clamped.length)
 }

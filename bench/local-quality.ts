@@ -1,7 +1,7 @@
 /**
  * Local engine quality under ../shared/bench/PROTOCOL.md: mean PSNR-Y on Set5 and Set14 at x2 and
  * x4, beside centre-aligned bicubic and Lanczos-3 and the published bicubic figures.
- *   npx tsx bench/local-quality.mts
+ *   npx tsx bench/local-quality.ts
  */
 import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
