@@ -92,8 +92,7 @@ export class Pipeline {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const fresh = { value: false }
-    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly, fresh)
+    const { entry: enhanced, fresh } = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
 
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
     const final = target === enhanced.record.format && params.quality === undefined
@@ -117,7 +116,7 @@ export class Pipeline {
         scale,
         type: params.type,
       },
-      cached: !fresh.value,
+      cached: !fresh,
     }
   }
 
@@ -144,15 +143,15 @@ export class Pipeline {
     return undefined
   }
 
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean, fresh: { value: boolean }): Promise<CacheEntry> {
+  /** The enhanced entry, from the cache or made now (`fresh`). */
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<{ entry: CacheEntry, fresh: boolean }> {
     const key = enhancementKey(source, this.engine, { scale, type })
     const hit = await this.read(key, file)
     if (hit)
-      return hit
+      return { entry: hit, fresh: false }
     if (cachedOnly)
       throw new NotCached()
-    fresh.value = true
-    return this.inFlight.run(key, async () => {
+    const entry = await this.inFlight.run(key, async () => {
       const release = await this.cache.lock(key)
       try {
         // another process may have finished it while this one waited for the lock
@@ -192,6 +191,7 @@ export class Pipeline {
         await release()
       }
     })
+    return { entry, fresh: true }
   }
 
   private async converted(from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {

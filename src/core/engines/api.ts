@@ -184,8 +184,11 @@ export function createApiEngine(settings: ApiSettings): Engine {
           return next
       }
       catch (error) {
-        if (!(error instanceof Retryable) || ++failures > settings.retries)
+        if (!(error instanceof Retryable))
           throw error
+        // the task is submitted (and maybe billed): give up on it rather than submit it again
+        if (++failures > settings.retries)
+          throw new ApiError(`polling task ${task.task_id} failed ${failures} times in a row; the last: ${error.message}`)
         if (error.waitMs)
           limits.rate.pause(error.waitMs)
       }
