@@ -97,7 +97,7 @@ export class Pipeline {
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
     const final = target === enhanced.record.format && params.quality === undefined
       ? enhanced
-      : await this.converted(enhanced, target, params.quality)
+      : await this.converted(file, enhanced, target, params.quality)
 
     // read by sharp from these very bytes when the entry was written, and checksummed since
     const meta = final.record
@@ -194,10 +194,10 @@ export class Pipeline {
     return { entry, fresh: true }
   }
 
-  private async converted(from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
+  private async converted(file: string, from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
     const key = variantKey(from.record.key, format, quality)
     // no lock: a conversion costs nothing, and atomic writes make a race harmless
-    return await this.read(key, from.path) ?? this.inFlight.run(key, async () => {
+    return await this.read(key, file) ?? this.inFlight.run(key, async () => {
       const data = await convert(from.data, format, quality)
       const meta = await readOutputMeta(data)
       const entry = await this.cache.put(key, data, {
