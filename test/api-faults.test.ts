@@ -50,6 +50,7 @@ describe('API faults that fail the build, naming the image and the cause, cachin
     ['state -1', [{ state: -1 }], /the task ended in state -1 \(Failed\)/, 1],
     ['a state the contract does not list (-9)', [{ state: -9 }], /the task ended in state -9/, 1],
     ['a corrupt result', [{ route: 'result', corrupt: true }], /the API's result is not a valid image .*; nothing was cached/, 1],
+    ['a result of another size than the task says', [{ misreport: true }], /the API's result is 576×576 px but the task says 577×576; nothing was cached/, 1],
     ['an HTML error page on every attempt', [{ html: true, times: 10 }], /gave up after 2 attempts: 1\) the submit answered HTTP 502: an HTML page instead of JSON \(a proxy or gateway error\?\); 2\)/, 2, { retries: 1 }],
     ['polls that keep failing (never submitted twice)', [{ route: 'poll', status: 503, times: 10 }], /polling task [\da-f-]{36} failed 3 times in a row; the last: polling answered HTTP 503/, 1, { retries: 2 }],
     ['500 on every attempt', [{ status: 500, times: 10, message: 'boom' }], /gave up after 3 attempts: 1\) the submit answered HTTP 500: boom; 2\) the submit answered HTTP 500: boom; 3\) the submit answered HTTP 500: boom/, 3, { retries: 2 }],

@@ -79,6 +79,10 @@ describe('a damaged cache', () => {
     ['an altered image', async (img: string) => { const b = await readFile(img); b[b.length - 20] ^= 0xFF; await writeFile(img, b) }, /its image does not match the checksum in its record/],
     ['a missing image', async (img: string) => rm(img), /its image file is missing/],
     ['a broken record', async (img: string) => writeFile(img.replace(/\.png$/, '.json'), '{"cacheFormat": 1, "key'), /its record is not valid JSON/],
+    ['an edited record', async (img: string) => {
+      const path = img.replace(/\.png$/, '.json')
+      await writeFile(path, (await readFile(path, 'utf8')).replace('"width": 576', '"width": 999'))
+    }, /its record was changed after it was written/],
   ])('with %s warns once and makes the entry again', async (_, damage, why) => {
     const dir = await tempProject()
     const { engine, calls } = countingEngine()

@@ -26,6 +26,8 @@ export interface CacheRecord {
    * read trusts the bytes without hashing them again (a warm build reads many megabytes)
    */
   verified?: string
+  /** SHA-256 of every other field (but `verified`): an edited record is caught like an edited image */
+  seal?: string
 }
 
 export interface CacheEntry { record: CacheRecord, data: Buffer, path: string }
@@ -34,6 +36,10 @@ export interface CacheEntry { record: CacheRecord, data: Buffer, path: string }
 export type Lookup = { entry: CacheEntry } | { missing: true } | { corrupt: string }
 
 const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex')
+const sealOf = (record: CacheRecord): string => {
+  const { seal: _seal, verified: _verified, ...fields } = record
+  return sha256(JSON.stringify(fields))
+}
 const stampOf = (info: { size: number, mtimeMs: number, ino: number }): string => `${info.size}:${info.mtimeMs}:${info.ino}`
 
 /**
@@ -120,6 +126,8 @@ export class DiskCache {
       return { missing: true }
     if (record.key !== key || typeof record.file !== 'string' || record.file.includes('/'))
       return { corrupt: 'its record does not match its key' }
+    if (record.seal !== sealOf(record))
+      return { corrupt: 'its record was changed after it was written' }
     const path = join(this.folder(key), record.file)
     let data: Buffer
     let info
@@ -269,6 +277,7 @@ export class DiskCache {
       ...meta,
       verified: stampOf(written),
     }
+    record.seal = sealOf(record)
     await writeAtomic(this.recordPath(key), `${JSON.stringify(record, null, 2)}\n`)
     return { record, data, path }
   }

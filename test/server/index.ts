@@ -37,6 +37,8 @@ export interface Fault {
   state?: number
   /** result route: serve corrupted bytes */
   corrupt?: boolean
+  /** the task reports a result size one pixel wider than the image it serves */
+  misreport?: boolean
 }
 
 interface Task {
@@ -47,6 +49,7 @@ interface Task {
   polls: number
   type: string
   result?: { data: Buffer, ext: string, width: number, height: number }
+  misreport?: boolean
   created: number
   completed?: number
 }
@@ -148,7 +151,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
         state: task.state,
         state_detail: task.detail || STATE_DETAIL[task.state] || 'Unknown',
         progress: task.state === 1 ? 100 : task.state === 4 ? 50 : 0,
-        ...(done ? { image: `${url}/results/${task.id}.${task.result!.ext}`, image_width: task.result!.width, image_height: task.result!.height } : {}),
+        ...(done ? { image: `${url}/results/${task.id}.${task.result!.ext}`, image_width: task.result!.width + (task.misreport ? 1 : 0), image_height: task.result!.height } : {}),
         type: task.type,
         return_type: 1,
         created_at: Math.floor(task.created / 1000),
@@ -237,7 +240,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     const result = input ? await process(input, factor) : undefined
     if (typeof result === 'number')
       state = result
-    const task: Task = { id: randomUUID(), state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, created: Date.now() }
+    const task: Task = { id: randomUUID(), state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, created: Date.now() }
     tasks.set(task.id, task)
     if (sync || task.finalState < 0 && pollsToFinish === 0)
       finish(task)
