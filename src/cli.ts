@@ -132,11 +132,7 @@ async function enhance(argv: string[]): Promise<number> {
   const options = resolveOptions(raw, root)
   const report = new Reporter(options.logLevel, process.stderr)
   const engine = createEngine(options, line => report.debug(line))
-  const pipeline = new Pipeline(options, engine, {
-    damaged: (file, why) => report.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, root)} is damaged (${why}): it is made again.`),
-    engineStarted: e => report.engineStarted(e),
-    engineFinished: (e, ok) => report.engineFinished(e, ok),
-  })
+  const pipeline = new Pipeline(options, engine, report.pipelineHooks(file => displayPath(file, root)))
   if (options.providerFallback)
     report.info('[unplugin-upscale] No API token (UPSCALE_API_TOKEN): using the built-in local engine.')
 

@@ -100,13 +100,10 @@ export class DiskCache {
     return join(this.folder(key), `${key}.${extensionOf(format)}`)
   }
 
-  /** The entry, or undefined when it is missing or cannot be trusted. */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    const found = await this.lookup(key)
-    return 'entry' in found ? found.entry : undefined
-  }
-
-  /** The entry, checked against its record (size and SHA-256), or why there is none. */
+  /**
+   * The entry, or why there is none. The record must match its seal; the image must match the
+   * record's size, and its SHA-256 whenever the image's size/mtime/inode stamp has changed.
+   */
   async lookup(key: string): Promise<Lookup> {
     let text: string
     try {

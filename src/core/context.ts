@@ -1,5 +1,5 @@
 import type { Options, ResolvedOptions, UpscaleParams } from '../types'
-import type { PipelineHooks, ProcessedImage } from './pipeline'
+import type { ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
@@ -35,11 +35,7 @@ export interface DevHooks {
 export function createUpscaleContext(rawOptions: Options | undefined, framework: string) {
   let options: ResolvedOptions = resolveOptions(rawOptions)
   const report = new Reporter(options.logLevel)
-  const hooks: PipelineHooks = {
-    damaged: (file, why) => report.warn(`[unplugin-upscale] The cache entry of ${displayPath(file, options.root)} is damaged (${why}): it is ignored and made again.`),
-    engineStarted: engine => report.engineStarted(engine),
-    engineFinished: (engine, ok) => report.engineFinished(engine, ok),
-  }
+  const hooks = report.pipelineHooks(file => displayPath(file, options.root))
   let pipeline = new Pipeline(options, createEngine(options, line => report.debug(line)), hooks)
   let dev: { base: string } | undefined
   let devHooks: DevHooks | undefined
@@ -48,7 +44,6 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   const importers = new Map<string, Set<string>>()
   /** billable cache misses that were not sent in this build (dry run, maxTasks) */
   let notSent: Array<{ id: string, reason: NotSent['reason'] }> = []
-  const redact = (text: string): string => (options.token ? text.split(options.token).join('***') : text)
 
   const describe = (id: string): string => {
     const file = id.slice(0, id.indexOf('?'))
@@ -164,7 +159,8 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
         return null
       ;(ctx as HookContext).addWatchFile?.(request.file)
       const { file, params } = request
-      const failure = (error: unknown): UpscaleError => new UpscaleError(redact(`cannot upscale ${describe(id)}: ${(error as Error).message}`))
+      // the API engine has already taken the token out of its messages
+      const failure = (error: unknown): UpscaleError => new UpscaleError(`cannot upscale ${describe(id)}: ${(error as Error).message}`)
 
       let image: ProcessedImage
       report.imageStarted(id)

@@ -1,3 +1,5 @@
+import type { PipelineHooks } from './pipeline'
+
 export type LogLevel = 'silent' | 'info' | 'debug'
 
 export interface ReportStream {
@@ -53,6 +55,15 @@ export class Reporter {
 
   reset(): void {
     Object.assign(this, { images: new Set(), done: 0, cached: 0, failed: 0, enhanced: { local: 0, api: 0, other: 0 }, inFlight: 0, apiInFlight: 0, apiWaitMs: 0, shown: false, lastLine: -Infinity, lastQuarter: 0, started: this.now() })
+  }
+
+  /** What the pipeline reports, routed here; `show` turns a file into the path to print. */
+  pipelineHooks(show: (file: string) => string): PipelineHooks {
+    return {
+      damaged: (file, why) => this.warn(`[unplugin-upscale] The cache entry of ${show(file)} is damaged (${why}): it is ignored and made again.`),
+      engineStarted: engine => this.engineStarted(engine),
+      engineFinished: (engine, ok) => this.engineFinished(engine, ok),
+    }
   }
 
   imageStarted(id: string): void {

@@ -102,7 +102,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
         throw tooLong()
       const e = error as Error & { cause?: { code?: string, message?: string } }
       const cause = e.name === 'TimeoutError' ? `no answer within timeout (${settings.timeout / 1000} s)` : (e.cause?.code ?? e.cause?.message ?? e.message)
-      throw new Retryable(`${init.method} ${new URL(url).pathname} failed: ${cause}`)
+      throw new Retryable(`${what} failed: ${cause}`)
     }
   }
 
@@ -114,9 +114,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
       limits.state.tokenRejected = true
       throw new ApiError(`the API rejected the token (HTTP 401: ${errorMessage(text)}); check the \`token\` option or UPSCALE_API_TOKEN`)
     }
-    if (res.status === 429)
-      throw new Retryable(reason, parseRetryAfter(res.headers.get('retry-after')))
-    if (res.status >= 500)
+    if (res.status === 429 || res.status >= 500)
       throw new Retryable(reason, parseRetryAfter(res.headers.get('retry-after')))
     if (res.status !== 200)
       throw new ApiError(reason)
