@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { DiskCache } from './core/cache'
+import { DiskCache, PRUNE_MARKER } from './core/cache'
 import { createEngine } from './core/engines'
 import { displayPath } from './core/errors'
 import { resolveOptions } from './core/options'
@@ -209,7 +209,7 @@ async function cache(argv: string[]): Promise<number> {
     console.log(`${dir} does not exist: nothing to clear`)
     return 0
   }
-  const stranger = names.find(n => !/^[a-f\d]{2}$/.test(n))
+  const stranger = names.find(n => !/^[a-f\d]{2}$/.test(n) && n !== PRUNE_MARKER)
   if (stranger)
     throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
   const before = await store.entries()

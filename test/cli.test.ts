@@ -53,6 +53,7 @@ describe('unplugin-upscale (the CLI)', () => {
 
     await cli(dir, ['enhance', 'src/bird.png', '--scale', '1'])
     expect(await readdir(join(dir, 'upscaled'))).toEqual(['bird@1x.png'])
+    await writeFile(join(dir, 'node_modules/.cache/unplugin-upscale/prune.json'), '{}') // as a build leaves it
     expect((await cli(dir, ['cache', 'clear'])).stdout).toMatch(/removed 1 entries/)
     expect(JSON.parse((await cli(dir, ['cache', 'stats', '--json'])).stdout).entries).toBe(0)
   })

@@ -152,7 +152,7 @@ describe('cache housekeeping', () => {
     const cache = new DiskCache(join(dir, '.cache'))
     await viteBuild(dir, THREE, { options: { engine } })
     const [bird, woman, head] = await Promise.all(['bird', 'woman', 'head'].map(async (name) => {
-      const records = (await listFiles(join(dir, '.cache'))).filter(f => f.endsWith('.json'))
+      const records = (await listFiles(join(dir, '.cache'))).filter(f => /[\da-f]{64}\.json$/.test(f))
       for (const r of records) {
         if (JSON.parse(await readFile(r, 'utf8')).params.source && (await readFile(r, 'utf8')).includes(`"width": ${{ bird: 288, woman: 228, head: 280 }[name]}`))
           return r
@@ -170,6 +170,11 @@ describe('cache housekeeping', () => {
     expect(keys.has(keyOf(bird))).toBe(false)
     expect(keys.has(keyOf(woman))).toBe(true)
     expect(keys.has(keyOf(head))).toBe(true)
+
+    // the same settings within the hour: no second scan, so an entry aged meanwhile stays
+    await utimes(head, longAgo, longAgo)
+    await viteBuild(dir, `import b from './woman.png?scale=2&upscale'; globalThis.result = { b }`, { options: { engine, maxAge: 30 * 24 * 3_600_000 }, outDir: 'd2b' })
+    expect((await cache.entries()).map(e => e.key)).toContain(keyOf(head))
 
     // maxSize: down to what this build uses, whatever the limit says
     await viteBuild(dir, `import c from './head.jpg?scale=2&upscale'; globalThis.result = { c }`, { options: { engine, maxSize: 1 }, outDir: 'd3' })

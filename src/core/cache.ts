@@ -4,6 +4,8 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 
 export const CACHE_FORMAT = 1
+/** Written at the top of the cache dir after a build prunes: when, and with which settings. */
+export const PRUNE_MARKER = 'prune.json'
 
 /** What sits next to each cached image: enough to trust it, and to say where it came from. */
 export interface CacheRecord {

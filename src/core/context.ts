@@ -1,10 +1,12 @@
 import type { Options, ResolvedOptions, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
 import { createHash } from 'node:crypto'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { createEngine } from './engines'
+import { PRUNE_MARKER } from './cache'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
 import { NotCached, NotSent, Pipeline } from './pipeline'
@@ -92,6 +94,7 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
       report.reset()
       pipeline.budget.used = 0
       pipeline.used.clear()
+      pipeline.written = 0
       notSent = []
     },
 
@@ -204,12 +207,25 @@ export function createUpscaleContext(rawOptions: Options | undefined, framework:
   }
 }
 
-/** Drop entries unused for `maxAge` or beyond `maxSize` (a scan of file sizes and times: cheap). */
+const PRUNE_EVERY = 3_600_000
+
+/**
+ * Drop entries unused for `maxAge` or beyond `maxSize`. A scan stats every file (about a second
+ * for ten thousand entries), so a build skips it when the last prune was within the hour with the
+ * same settings, unless it wrote entries that a `maxSize` may now have no room for.
+ */
 async function pruneCache(pipeline: Pipeline, options: ResolvedOptions): Promise<void> {
   // a build that used no entry (it failed, or imports no image) leaves the cache alone
   if (pipeline.used.size === 0 || (options.maxAge === Infinity && options.maxSize === Infinity))
     return
+  const settings = `${options.maxAge}/${options.maxSize}`
+  const marker = join(options.cacheDir, PRUNE_MARKER)
+  const last = await readFile(marker, 'utf8').then(text => JSON.parse(text) as { at: number, settings: string }, () => undefined)
+  const sizeAtRisk = options.maxSize !== Infinity && pipeline.written > 0
+  if (last?.settings === settings && Date.now() - last.at < PRUNE_EVERY && !sizeAtRisk)
+    return
   await pipeline.cache.prune({ maxAge: options.maxAge, maxSize: options.maxSize, keep: pipeline.used })
+  await writeFile(marker, JSON.stringify({ at: Date.now(), settings })).catch(() => {})
 }
 
 /**

@@ -75,6 +75,8 @@ export class Pipeline {
   readonly budget: Budget
   /** cache keys this build used: pruning never removes them */
   readonly used = new Set<string>()
+  /** how many entries this build wrote */
+  written = 0
   private readonly reported = new Set<string>()
   private readonly inFlight: InFlight<CacheEntry>
 
@@ -185,6 +187,7 @@ export class Pipeline {
           provenance: result.provenance,
         })
         this.used.add(key)
+        this.written++
         return entry
       }
       finally {
@@ -207,6 +210,7 @@ export class Pipeline {
         params: { from: from.record.key, format, quality },
       })
       this.used.add(key)
+      this.written++
       return entry
     })
   }
