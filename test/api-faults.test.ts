@@ -1,5 +1,6 @@
 import type { Fault, ScaleServer } from './server'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { emitted, listFiles, tempProject, viteBuild } from './helpers/project'
 import { startScaleServer } from './server'
@@ -104,7 +105,6 @@ describe('API limits', () => {
   it('runs at most `concurrency` tasks at once', async () => {
     const s = await server({ latency: 200 })
     const dir = await tempProject()
-    const sharp = (await import('sharp')).default
     const imports: string[] = []
     for (let i = 0; i < 12; i++) {
       await sharp({ create: { width: 20 + i, height: 16, channels: 3, background: { r: i * 20, g: 40, b: 90 } } }).png().toFile(join(dir, `src/gen${i}.png`))

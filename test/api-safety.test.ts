@@ -1,6 +1,7 @@
 import type { ScaleServer } from './server'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { build } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import Upscale from '../src/vite'
@@ -71,7 +72,6 @@ describe('the client and SSR builds of one run', () => {
   it('share `concurrency`, and pay once for each image they both import', async () => {
     const s = await server({ latency: 150 })
     const dir = await tempProject()
-    const sharp = (await import('sharp')).default
     for (let i = 0; i < 8; i++)
       await sharp({ create: { width: 10 + i, height: 10, channels: 3, background: '#369' } }).png().toFile(join(dir, `src/g${i}.png`))
     const names = Array.from({ length: 8 }, (_, i) => i)

@@ -1,5 +1,6 @@
 import type { ScaleServer } from './server'
 import { readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { DiskCache } from '../src/core/cache'
@@ -197,7 +198,6 @@ describe('DiskCache.lock', () => {
     await (await waiting)()
 
     const path = join(dir, '.cache', 'ab', `${key}.lock`)
-    const { hostname } = await import('node:os')
     await writeFile(path, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() })) // no such process
     await (await cache.lock(key, { pollMs: 10 }))()
 

@@ -1,4 +1,6 @@
 import type { ScaleServer } from './server'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Reporter } from '../src/core/report'
 import { childBuild, tempProject } from './helpers/project'
@@ -74,8 +76,6 @@ describe('a real build reports', () => {
     const s: ScaleServer = await startScaleServer()
     onTestFinished(() => s.close())
     const dir = await tempProject()
-    const { writeFile } = await import('node:fs/promises')
-    const { join } = await import('node:path')
     await writeFile(join(dir, 'src/main.js'), `import a from './bird.png?scale=2&upscale'; import b from './woman.png?scale=2&upscale'; globalThis.result = { a, b }`)
     const options = { provider: 'api', token: s.token, apiUrl: s.url, pollInterval: 5, rateLimit: 1000, logLevel: 'debug' }
     const { output, code } = await childBuild(dir, options, 'dist', { CI: 'true' }).done

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
@@ -62,7 +62,6 @@ describe('vite build', () => {
       import d from './butterfly.png?scale=2&format=webp&upscale'
       globalThis.result = { a, b, c, d }
     `
-    const { writeFile } = await import('node:fs/promises')
     await writeFile(join(dir, 'src/a.js'), `export { default } from './bird.png?scale=2&upscale'`)
     await writeFile(join(dir, 'src/b.js'), `export { default } from './bird.png?upscale&scale=2'`)
     const first = await viteBuild(dir, main, { options: { engine } })
@@ -83,7 +82,6 @@ describe('vite build', () => {
     const { engine, calls } = countingEngine()
     const main = `import a from './bird.png?scale=2&upscale'; globalThis.result = { a }`
     const first = await viteBuild(dir, main, { options: { engine } })
-    const { rm } = await import('node:fs/promises')
     await rm(join(dir, '.cache'), { recursive: true })
     const second = await viteBuild(dir, main, { options: { engine }, outDir: 'dist2' })
     expect(calls).toHaveLength(2)

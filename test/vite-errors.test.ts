@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { listFiles, tempProject, viteBuild } from './helpers/project'
@@ -26,7 +26,6 @@ describe('vite build errors', () => {
 
   it('fails on a truncated JPEG and caches nothing', async () => {
     const dir = await tempProject()
-    const { readFile } = await import('node:fs/promises')
     const jpeg = await readFile(join(dir, 'src/head.jpg'))
     await writeFile(join(dir, 'src/cut.jpg'), jpeg.subarray(0, jpeg.length / 2))
     const build = viteBuild(dir, `import a from './cut.jpg?upscale'; globalThis.result = { a }`)

@@ -1,6 +1,6 @@
 import type { Engine, EnhanceRequest, Options } from '../../src/types'
 import { spawn } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -60,11 +60,10 @@ export async function viteBuild(dir: string, main: string, { options, base = '/'
     },
   })
   const out = join(dir, outDir)
-  const js = await readFile(join(out, 'main.js'), 'utf8')
   const g = globalThis as { result?: Record<string, unknown> }
   delete g.result
   await import(`${pathToFileURL(join(out, 'main.js')).href}?t=${Date.now()}`)
-  return { out, js, result: g.result as unknown as Record<string, any> }
+  return { out, result: g.result as unknown as Record<string, any> }
 }
 
 /** The emitted file a URL points to, with its dimensions and format read back by sharp. */
@@ -80,10 +79,6 @@ export async function emitted(out: string, url: string, base = '/') {
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
   return entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name))
-}
-
-export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true })
 }
 
 /** Everything written to stdout, stderr and the console while `task` runs. */
