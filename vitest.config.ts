@@ -1,9 +1,11 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
+/** `npm test`: everything that needs only Node and npm. The browser check is `npm run test:browser`. */
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    exclude: [...configDefaults.exclude, 'test/browser/**'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     globalSetup: ['./test/global-setup.ts'],
   },

@@ -1,10 +1,10 @@
 /**
- * The measurement protocol of ../shared/bench/PROTOCOL.md: modcrop, centre-aligned antialiased
+ * The measurement protocol of docs/quality.md: modcrop, centre-aligned antialiased
  * bicubic downscale, enlarge, PSNR on luma with the scale cropped from every border.
  */
-import type { FloatImage } from '../src/core/engines/resample'
+import type { FloatImage } from '../src/core/engines/local/resample'
 import sharp from 'sharp'
-import { bicubic, resize } from '../src/core/engines/resample'
+import { bicubic, resize } from '../src/core/engines/local/resample'
 
 export async function loadRgb(file: string | Buffer): Promise<FloatImage> {
   const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })

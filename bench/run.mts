@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { build } from 'vite'
@@ -13,11 +13,11 @@ import { imagetools } from 'vite-imagetools'
 import { createLocalEngine } from '../src/core/engines/local'
 import Upscale from '../src/vite'
 import { startScaleServer } from '../test/server'
+import { dataDir, imagesOf, requireImages } from './data'
 import { qualityRows } from './local-quality'
 
-const BENCH_DATA = resolve(import.meta.dirname, '../../shared/bench')
-/** `npm run bench -- 1 3` runs sections 1 and 3 only */
-const only = new Set(process.argv.slice(2))
+/** `npm run bench -- 1 3` runs sections 1 and 3 only; `--data <dir>` says where the images are */
+const only = new Set(process.argv.slice(2).filter((a, i, all) => a !== '--data' && all[i - 1] !== '--data'))
 const want = (section: string) => only.size === 0 || only.has(section)
 const exec = promisify(execFile)
 const rows: string[][] = []
@@ -48,10 +48,14 @@ async function entry(dir: string, name: string, specifiers: string[]): Promise<s
 const work = await mkdtemp(join(tmpdir(), 'upscale-bench-'))
 try {
   console.error(`bench in ${work} (${availableParallelism()} cores)`)
-  const bsd = (await readdir(join(BENCH_DATA, 'bsd100'))).filter(f => f.endsWith('.png')).sort()
+  // photos for the speed sections: BSD100 when it is in the data folder, else T91 (in the repository)
+  const bsd = imagesOf('bsd100') ?? []
+  const photos = bsd.length >= 50 ? bsd : requireImages('t91')
+  if (photos !== bsd)
+    console.error(`BSD100 is not in ${join(dataDir(), 'bsd100')} (see data/README.md): the speed sections use T91, and the quality table has no BSD100 rows`)
   await mkdir(join(work, 'img'))
-  for (const [i, f] of bsd.slice(0, 50).entries())
-    await cp(join(BENCH_DATA, 'bsd100', f), join(work, 'img', `${i}.png`))
+  for (const [i, f] of photos.slice(0, 50).entries())
+    await cp(f, join(work, 'img', `${i}.png`))
   const fifty = Array.from({ length: 50 }, (_, i) => i)
 
   // 1. warm cache vs the same enhanced files as plain assets
@@ -93,7 +97,7 @@ try {
   if (want('3')) {
   await mkdir(join(work, 'big'))
   for (let i = 0; i < 100; i++)
-    await sharp(join(BENCH_DATA, 'bsd100', bsd[i])).resize(2000, 1500, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(join(work, 'big', `${i}.jpg`))
+    await sharp(photos[i % photos.length]).resize(2000, 1500, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(join(work, 'big', `${i}.jpg`))
   const rss: Record<number, number> = {}
   const durations: Record<number, number> = {}
   for (const n of [10, 100]) {
@@ -112,15 +116,15 @@ try {
     row('4', `PSNR-Y, ${name}: local engine ${(q.local as number).toFixed(2)} dB (published bicubic ${q.published})`, `+${((q.local as number) - (q.bicubic as number)).toFixed(2)} dB`, `centre-aligned bicubic ${(q.bicubic as number).toFixed(2)} dB`, ratio((q.local as number) / (q.bicubic as number)), '> 1')
   }
   const engine = createLocalEngine()
-  const set14 = (await readdir(join(BENCH_DATA, 'set14'))).filter(f => f.endsWith('.png'))
+  const set14 = requireImages('set14')
   let outputMp = 0
   let ours = 0
   let bare = 0
   for (const f of set14) {
-    const source = await sharp(join(BENCH_DATA, 'set14', f)).toColourspace('srgb').png().toBuffer()
+    const source = await sharp(f).toColourspace('srgb').png().toBuffer()
     const meta = await sharp(source).metadata()
     outputMp += (meta.width! * 2 * meta.height! * 2) / 1e6
-    ours += await time(() => engine.enhance({ file: f, source, info: { format: 'png', width: meta.width!, height: meta.height! }, scale: 2, auto: false, type: 'clean' }))
+    ours += await time(() => engine.enhance({ file: basename(f), source, info: { format: 'png', width: meta.width!, height: meta.height! }, scale: 2, auto: false, type: 'clean' }))
     bare += await time(() => sharp(source).resize(meta.width! * 2, meta.height! * 2, { kernel: 'lanczos3' }).png().toBuffer())
   }
   row('4', 'throughput, Set14 x2, decode + enlarge + encode PNG', `${(outputMp / ours * 1000).toFixed(1)} MP/s`, `sharp resize (lanczos3): ${(outputMp / bare * 1000).toFixed(1)} MP/s`, ratio(ours / bare), 'time ratio, for the record')

@@ -1,14 +1,14 @@
 /**
  * Grid-search the local engine's unsharp mask on the T91 training set (never on the test sets),
- * under the protocol of ../shared/bench/PROTOCOL.md. Prints the best (sigma, amount) per scale.
+ * under the protocol of docs/quality.md. Prints the best (sigma, amount) per scale.
  *   npx tsx scripts/tune-local.ts [dataDir]
  */
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { degrade, loadRgb, modcrop, psnrY, quantize } from '../bench/quality'
-import { blur, lanczos3, resize } from '../src/core/engines/resample'
+import { blur, lanczos3, resize } from '../src/core/engines/local/resample'
 
-const dir = process.argv[2] ?? join(import.meta.dirname, '../../shared/bench/t91')
+const dir = process.argv[2] ?? join(import.meta.dirname, '../data/t91')
 const files = readdirSync(dir).filter(f => f.endsWith('.png')).sort()
 const grid: Record<number, { sigmas: number[], amounts: number[] }> = {
   2: { sigmas: [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], amounts: [0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0] },

@@ -1,17 +1,14 @@
 #!/usr/bin/env node
 import type { Options, UpscaleParams } from './types'
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { DiskCache, PRUNE_MARKER } from './core/cache'
-import { createEngine } from './core/engines'
-import { displayPath } from './core/errors'
-import { resolveOptions } from './core/options'
-import { NotSent, Pipeline } from './core/pipeline'
+import { clear, DEFAULT_CACHE_DIR, DiskCache, isKeyFolder, PRUNE_MARKER } from './core/cache'
+import { HELD_MESSAGES } from './core/pipeline'
 import { parseUpscaleId, QueryError } from './core/query'
-import { Reporter } from './core/report'
+import { createUpscaler } from './core/upscaler'
 
 const HELP = {
   main: `Usage: unplugin-upscale <command> [options]
@@ -56,7 +53,6 @@ Removes every entry of the cache directory, and the directory.`,
 
 class UsageError extends Error {}
 
-const DEFAULT_DIR = 'node_modules/.cache/unplugin-upscale'
 const MB = 1024 * 1024
 const size = (bytes: number): string => (bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`)
 
@@ -122,19 +118,16 @@ async function enhance(argv: string[]): Promise<number> {
   }
 
   const root = process.cwd()
-  const raw: Options = { cacheDir: values.dir ?? DEFAULT_DIR, logLevel: values.quiet ? 'silent' : 'info' }
+  const raw: Options = { cacheDir: values.dir ?? DEFAULT_CACHE_DIR, logLevel: values.quiet ? 'silent' : 'info' }
   if (values.provider !== undefined)
     raw.provider = values.provider as Options['provider']
   if (values.offline)
     raw.offline = true
   if (values['dry-run'])
     raw.dryRun = true
-  const options = resolveOptions(raw, root)
-  const report = new Reporter(options.logLevel, process.stderr)
-  const engine = createEngine(options, line => report.debug(line))
-  const pipeline = new Pipeline(options, engine, report.pipelineHooks(file => displayPath(file, root)))
-  if (options.providerFallback)
-    report.info('[unplugin-upscale] No API token (UPSCALE_API_TOKEN): using the built-in local engine.')
+  const upscaler = createUpscaler(raw, { root, out: process.stderr })
+  const { report, pipeline } = upscaler
+  upscaler.startBuild()
 
   const out = resolve(values.out ?? 'upscaled')
   await mkdir(out, { recursive: true })
@@ -143,26 +136,31 @@ async function enhance(argv: string[]): Promise<number> {
     const path = resolve(file)
     report.imageStarted(path)
     try {
-      const image = await pipeline.process(path, params)
-      const target = join(out, image.fileName)
-      await writeFile(target, image.data)
-      report.imageFinished(image.cached ? 'cached' : 'enhanced')
-      if (!values.quiet)
-        console.log(`${displayPath(target, root)}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
-    }
-    catch (error) {
-      if (error instanceof NotSent && error.reason === 'dryRun') {
-        report.imageFinished('held')
-        console.log(`would send ${displayPath(path, root)} to the API (billable)`)
+      const outcome = await pipeline.process(path, params)
+      if (outcome.status === 'done') {
+        const { image } = outcome
+        const target = join(out, image.fileName)
+        await writeFile(target, image.data)
+        report.imageFinished(image.cached ? 'cached' : 'enhanced')
+        if (!values.quiet)
+          console.log(`${upscaler.show(target)}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
+        return
+      }
+      report.imageFinished('held')
+      if (outcome.status === 'held' && outcome.reason === 'dryRun') {
+        console.log(`would send ${upscaler.show(path)} to the API (billable)`)
         return
       }
       failed++
-      report.imageFinished(error instanceof NotSent ? 'held' : 'failed')
-      console.error(`[unplugin-upscale] cannot upscale ${displayPath(path, root)}: ${(error as Error).message}`)
+      console.error(upscaler.failure(upscaler.show(path), new Error(outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache')).message)
+    }
+    catch (error) {
+      failed++
+      report.imageFinished('failed')
+      console.error(upscaler.failure(upscaler.show(path), error).message)
     }
   }))
-  await engine.close?.()
-  report.summary()
+  await upscaler.endBuild()
   return failed ? 1 : 0
 }
 
@@ -182,7 +180,7 @@ async function cache(argv: string[]): Promise<number> {
     console.log(HELP[sub as 'stats' | 'prune' | 'clear'])
     return 0
   }
-  const dir = resolve(values.dir ?? DEFAULT_DIR)
+  const dir = resolve(values.dir ?? DEFAULT_CACHE_DIR)
   const store = new DiskCache(dir)
 
   if (sub === 'stats') {
@@ -209,12 +207,15 @@ async function cache(argv: string[]): Promise<number> {
     console.log(`${dir} does not exist: nothing to clear`)
     return 0
   }
-  const stranger = names.find(n => !/^[a-f\d]{2}$/.test(n) && n !== PRUNE_MARKER)
+  const stranger = names.find(n => !isKeyFolder(n) && n !== PRUNE_MARKER)
   if (stranger)
     throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
-  const before = await store.entries()
-  await rm(dir, { recursive: true, force: true })
-  console.log(`removed ${before.length} entries (${size(before.reduce((s, e) => s + e.bytes, 0))}) and ${dir}`)
+  const { removed, bytes, left } = await clear(store)
+  console.log(`removed ${removed} entries (${size(bytes)})${left.length ? '' : ` and ${dir}`}`)
+  if (left.length) {
+    console.error(`unplugin-upscale: left ${left.length} file${left.length === 1 ? '' : 's'} that ${left.length === 1 ? 'is' : 'are'} not cache entries: ${left.join(', ')}`)
+    return 1
+  }
   return 0
 }
 

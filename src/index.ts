@@ -1,19 +1,20 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './types'
 import { createUnplugin } from 'unplugin'
-import { createUpscaleContext } from './core/context'
+import { UpscaleContext } from './core/context'
+import { displayPath } from './core/errors'
+import { emitterFor } from './emit'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
-  const ctx = createUpscaleContext(rawOptions, meta.framework)
+  const emitter = emitterFor(meta.framework)
+  const ctx: UpscaleContext = new UpscaleContext(rawOptions, (hookContext, image, file): string =>
+    emitter.emit(hookContext, { image, originalFileName: displayPath(file, ctx.upscaler.options.root) }))
+  const rule = { resourceQuery: ctx.idFilter, type: 'javascript/auto' }
   return {
     name: 'unplugin-upscale',
     enforce: 'pre',
-    buildStart() {
-      ctx.buildStart()
-    },
-    buildEnd() {
-      return ctx.buildEnd()
-    },
+    buildStart: () => ctx.buildStart(),
+    buildEnd: () => ctx.buildEnd(),
     resolveId: {
       filter: { id: ctx.idFilter },
       handler(id, importer) {
@@ -33,13 +34,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         ctx.configure({ root: build.initialOptions.absWorkingDir ?? process.cwd() })
       },
     },
+    // webpack and Rspack: `?upscale` modules are JavaScript, so users' image rules do not catch them
     webpack(compiler) {
       ctx.configure({ root: compiler.context })
-      compiler.options.module.rules.push({ resourceQuery: ctx.idFilter, type: 'javascript/auto' })
+      compiler.options.module.rules.push(rule)
     },
     rspack(compiler) {
       ctx.configure({ root: compiler.context })
-      compiler.options.module.rules.push({ resourceQuery: ctx.idFilter, type: 'javascript/auto' })
+      compiler.options.module.rules.push(rule)
     },
     vite: {
       configResolved(config) {

@@ -163,35 +163,17 @@ export interface Options {
   callbackUrl?: string
 }
 
-export interface ResolvedOptions {
-  root: string
-  cacheDir: string
+/** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
+export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl'>> & {
   provider: 'api' | 'local'
   /** true when `provider: 'auto'` fell back to the local engine */
   providerFallback: boolean
   token: string | undefined
-  apiUrl: string
-  defaults: { scale: Scale, type: EnhanceType }
+  defaults: Required<NonNullable<Options['defaults']>>
+  /** `include` and `exclude` as one predicate over absolute paths */
   filter: (file: string) => boolean
   engine: Engine | undefined
-  sync: boolean
-  concurrency: number
-  rateLimit: number
-  timeout: number
-  taskTimeout: number
-  retries: number
-  retryDelay: number
-  pollInterval: number
-  maxUploadBytes: number
-  maxUploadSide: number
-  maxTasks: number
-  dryRun: boolean
-  offline: boolean
-  onError: 'fail' | 'original'
-  logLevel: 'silent' | 'info' | 'debug'
-  maxAge: number
-  maxSize: number
-  publicUrl: ((file: string) => string | undefined) | undefined
+  publicUrl: Options['publicUrl']
   callbackUrl: string | undefined
 }
 
@@ -238,6 +220,8 @@ export interface EnhanceRequest {
 export interface EnhanceResult {
   /** encoded image bytes */
   data: Buffer
+  /** width, height and format of `data`, when the engine has checked them (else they are read from it) */
+  info?: { width: number, height: number, format: string }
   /** where the result came from (task id, service type, …); kept in the cache record */
   provenance?: Record<string, unknown>
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { errorMessage } from '../src/core/engines/api'
-import { backoff, parseRetryAfter, RateLimiter, Semaphore, sharedLimits } from '../src/core/limits'
+import { backoff, parseRetryAfter, RateLimiter, Semaphore } from '../src/core/limits'
+import { sharedLimits } from '../src/core/state'
 
 describe('parseRetryAfter', () => {
   it.each<[string | null, number | undefined]>([

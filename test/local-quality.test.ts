@@ -1,14 +1,14 @@
-import type { FloatImage } from '../src/core/engines/resample'
+import type { FloatImage } from '../src/core/engines/local/resample'
 import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { degrade, loadRgb, modcrop, psnrY, quantize } from '../bench/quality'
 import { createLocalEngine } from '../src/core/engines/local'
-import { bicubic, resize } from '../src/core/engines/resample'
+import { bicubic, resize } from '../src/core/engines/local/resample'
 
-// Set5 ships beside the project (../shared/bench); the protocol is in its PROTOCOL.md.
-const SET5 = resolve(import.meta.dirname, '../../shared/bench/set5')
+// Set5 is in data/ (sources in data/README.md); the protocol is docs/quality.md.
+const SET5 = resolve(import.meta.dirname, '../data/set5')
 
 async function toPng(img: FloatImage): Promise<Buffer> {
   return sharp(Buffer.from(Uint8Array.from(img.data)), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer()

@@ -12,7 +12,7 @@ export function devUrl(base: string, key: string, ext: string): string {
 }
 
 /** A connect middleware that serves enhanced images straight from the cache. */
-export function devMiddleware(cache: DiskCache) {
+export function devMiddleware(cache: () => DiskCache) {
   return async (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
     const match = DEV_URL.exec((req.url ?? '').split('?')[0])
     if (!match)
@@ -20,7 +20,7 @@ export function devMiddleware(cache: DiskCache) {
     const [, key, ext] = match
     let data: Buffer
     try {
-      data = await readFile(cache.imagePath(key, ext === 'jpg' ? 'jpeg' : ext))
+      data = await readFile(cache().imagePath(key, ext === 'jpg' ? 'jpeg' : ext))
     }
     catch {
       res.statusCode = 404

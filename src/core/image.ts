@@ -83,7 +83,17 @@ function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
   }
 }
 
-/** Width, height and format of encoded bytes, as a module exports them. */
+/**
+ * Width, height and format of encoded bytes, after one decode of every pixel (streamed, so memory
+ * stays small): a truncated or corrupt file fails here instead of being cached.
+ */
+export async function checkImage(bytes: Buffer): Promise<{ width: number, height: number, format: string }> {
+  const meta = await readOutputMeta(bytes)
+  await sharp(bytes, { failOn: 'error', sequentialRead: true }).resize(16, 16, { fit: 'inside' }).raw().toBuffer()
+  return meta
+}
+
+/** Width, height and format of encoded bytes, read from the header, as a module exports them. */
 export async function readOutputMeta(bytes: Buffer): Promise<{ width: number, height: number, format: string }> {
   const meta = await sharp(bytes).metadata()
   return { width: meta.width!, height: meta.height!, format: formatOf(meta) }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto'
-
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
 
 /** At most `size` holders at once; the rest wait in order. */
@@ -55,24 +53,6 @@ export class RateLimiter {
   }
 }
 
-export interface SharedLimits { slots: Semaphore, rate: RateLimiter, state: { tokenRejected: boolean } }
-
-const registry = new Map<string, SharedLimits>()
-
-/**
- * The limits of one API key, shared by every plugin instance in the process: a Vite run that
- * builds client and SSR with two plugin instances still sends at most `concurrency` tasks at once.
- */
-export function sharedLimits(apiUrl: string, token: string, concurrency: number, rateLimit: number): SharedLimits {
-  const key = `${apiUrl}\0${createHash('sha256').update(token).digest('hex')}\0${concurrency}\0${rateLimit}`
-  let limits = registry.get(key)
-  if (!limits) {
-    limits = { slots: new Semaphore(concurrency), rate: new RateLimiter(rateLimit), state: { tokenRejected: false } }
-    registry.set(key, limits)
-  }
-  return limits
-}
-
 /** Exponential backoff with full jitter: a random delay in [0, base · 2^attempt], capped. */
 export function backoff(attempt: number, base: number, cap = 30_000, random = Math.random): number {
   return Math.round(random() * Math.min(cap, base * 2 ** attempt))
@@ -86,4 +66,18 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
     return Math.round(Number(value) * 1000)
   const date = Date.parse(value)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Run `task` once per key at a time: concurrent callers with the same key share its promise. */
+export class InFlight<T> {
+  private readonly running = new Map<string, Promise<T>>()
+
+  run(key: string, task: () => Promise<T>): Promise<T> {
+    let promise = this.running.get(key)
+    if (!promise) {
+      promise = task().finally(() => this.running.delete(key))
+      this.running.set(key, promise)
+    }
+    return promise
+  }
 }

@@ -1,10 +1,11 @@
 import type { Engine, EnhanceType, OutputFormat, ResolvedOptions, SourceInfo, UpscaledImage, UpscaleParams } from '../types'
-import type { CacheEntry } from './cache'
+import type { CacheEntry, InFlight } from './cache'
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
-import { DiskCache, enhancementKey, extensionOf, InFlight, variantKey } from './cache'
-import { convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
+import { DiskCache, enhancementKey, extensionOf, variantKey } from './cache'
+import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
+import { inFlightFor } from './state'
 
 export interface ProcessedImage {
   /** the final bytes, as emitted */
@@ -20,6 +21,24 @@ export interface ProcessedImage {
   cached: boolean
 }
 
+/** Why a billable image was not sent: offline, a dry run, or past `maxTasks`. */
+export type HeldReason = 'offline' | 'dryRun' | 'maxTasks'
+
+export const HELD_MESSAGES: Record<HeldReason, string> = {
+  offline: 'it is not in the cache, and offline mode sends nothing to the API',
+  dryRun: 'dry run: it is not in the cache and would be sent to the API (billable)',
+  maxTasks: 'maxTasks is reached: it would be one more billable task',
+}
+
+/**
+ * What `process` comes back with. Only failures are exceptions; an image that is not cached (when
+ * only the cache may be read) or that was held back is an outcome the caller switches on.
+ */
+export type Outcome =
+  | { status: 'done', image: ProcessedImage }
+  | { status: 'notCached' }
+  | { status: 'held', reason: HeldReason }
+
 /** What the pipeline tells whoever reports on a build. */
 export interface PipelineHooks {
   damaged?: (file: string, why: string) => void
@@ -27,44 +46,25 @@ export interface PipelineHooks {
   engineFinished?: (engine: string, ok: boolean) => void
 }
 
-/** Thrown instead of sending a billable task: offline, in a dry run, or past `maxTasks`. */
-export class NotSent extends Error {
-  override name = 'NotSent'
-  constructor(readonly reason: 'offline' | 'dryRun' | 'maxTasks') {
-    super({
-      offline: 'it is not in the cache, and offline mode sends nothing to the API',
-      dryRun: 'dry run: it is not in the cache and would be sent to the API (billable)',
-      maxTasks: 'maxTasks is reached: it would be one more billable task',
-    }[reason])
-  }
-}
-
-/** Thrown by `process(…, { cachedOnly: true })` when the enhancement is not in the cache. */
-export class NotCached extends Error {
-  override name = 'NotCached'
-}
-
 /** Counts billable tasks of one build against `maxTasks`; offline or in a dry run, none is allowed. */
 export class Budget {
   used = 0
   constructor(readonly maxTasks: number, readonly dryRun: boolean, readonly offline: boolean) {}
 
-  spend(): void {
+  /** Take one task, or say why not. */
+  spend(): HeldReason | undefined {
     if (this.offline)
-      throw new NotSent('offline')
+      return 'offline'
     if (this.dryRun)
-      throw new NotSent('dryRun')
+      return 'dryRun'
     if (this.used >= this.maxTasks)
-      throw new NotSent('maxTasks')
+      return 'maxTasks'
     this.used++
+    return undefined
   }
 }
 
-/**
- * Work in flight, per cache dir, for the whole process: the client and SSR builds of one run have
- * a plugin instance each, and must still pay for a missing image once.
- */
-const inFlightByCacheDir = new Map<string, InFlight<CacheEntry>>()
+type Enhanced = { entry: CacheEntry, fresh: boolean } | { held: HeldReason } | { notCached: true }
 
 /**
  * read → cache → engine → convert → metadata, for one image at a time. Work in flight is shared in
@@ -78,47 +78,59 @@ export class Pipeline {
   /** how many entries this build wrote */
   written = 0
   private readonly reported = new Set<string>()
-  private readonly inFlight: InFlight<CacheEntry>
+  private readonly inFlight: InFlight<CacheEntry | HeldReason>
 
   constructor(options: ResolvedOptions, readonly engine: Engine, private readonly hooks: PipelineHooks = {}) {
     this.cache = new DiskCache(options.cacheDir)
     this.budget = new Budget(options.maxTasks, options.dryRun, options.offline)
-    let inFlight = inFlightByCacheDir.get(options.cacheDir)
-    if (!inFlight)
-      inFlightByCacheDir.set(options.cacheDir, inFlight = new InFlight())
-    this.inFlight = inFlight
+    this.inFlight = inFlightFor(options.cacheDir)
   }
 
-  /** The final image; with `cachedOnly`, throws NotCached rather than run the engine. */
-  async process(file: string, params: UpscaleParams, { cachedOnly = false } = {}): Promise<ProcessedImage> {
+  /** Forget what the last build used and spent. */
+  reset(): void {
+    this.budget.used = 0
+    this.used.clear()
+    this.written = 0
+  }
+
+  /** The final image; with `cachedOnly`, `notCached` rather than run the engine. */
+  async process(file: string, params: UpscaleParams, { cachedOnly = false } = {}): Promise<Outcome> {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const { entry: enhanced, fresh } = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
+    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
+    if ('held' in enhanced)
+      return { status: 'held', reason: enhanced.held }
+    if ('notCached' in enhanced)
+      return { status: 'notCached' }
 
+    const { entry, fresh } = enhanced
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
-    const final = target === enhanced.record.format && params.quality === undefined
-      ? enhanced
-      : await this.converted(file, enhanced, target, params.quality)
+    const final = target === entry.record.format && params.quality === undefined
+      ? entry
+      : await this.converted(file, entry, target, params.quality)
 
     // read by sharp from these very bytes when the entry was written, and checksummed since
     const meta = final.record
     const ext = extensionOf(meta.format)
     return {
-      data: final.data,
-      key: final.record.key,
-      ext,
-      fileName: `${basename(file, extname(file))}@${scale}x.${ext}`,
-      metadata: {
-        width: meta.width,
-        height: meta.height,
-        format: meta.format,
-        originalWidth: info.width,
-        originalHeight: info.height,
-        scale,
-        type: params.type,
+      status: 'done',
+      image: {
+        data: final.data,
+        key: final.record.key,
+        ext,
+        fileName: `${basename(file, extname(file))}@${scale}x.${ext}`,
+        metadata: {
+          width: meta.width,
+          height: meta.height,
+          format: meta.format,
+          originalWidth: info.width,
+          originalHeight: info.height,
+          scale,
+          type: params.type,
+        },
+        cached: !fresh,
       },
-      cached: !fresh,
     }
   }
 
@@ -132,6 +144,8 @@ export class Pipeline {
   private async read(key: string, file: string): Promise<CacheEntry | undefined> {
     const found = await this.cache.lookup(key)
     if ('entry' in found) {
+      if (found.restamp)
+        await this.cache.restamp(found.entry)
       if (!this.used.has(key)) {
         this.used.add(key)
         await this.cache.touch(key)
@@ -146,61 +160,65 @@ export class Pipeline {
   }
 
   /** The enhanced entry, from the cache or made now (`fresh`). */
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<{ entry: CacheEntry, fresh: boolean }> {
+  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<Enhanced> {
     const key = enhancementKey(source, this.engine, { scale, type })
     const hit = await this.read(key, file)
     if (hit)
       return { entry: hit, fresh: false }
     if (cachedOnly)
-      throw new NotCached()
-    const entry = await this.inFlight.run(key, async () => {
+      return { notCached: true }
+    const made = await this.inFlight.run(key, async () => {
       const release = await this.cache.lock(key)
       try {
         // another process may have finished it while this one waited for the lock
         const again = await this.read(key, file)
         if (again)
           return again
-        if (this.engine.billable)
-          this.budget.spend()
-        this.hooks.engineStarted?.(this.engine.id)
-        let result
-        try {
-          result = await this.engine.enhance({ file, source, info, scale, auto, type })
-        }
-        catch (error) {
-          this.hooks.engineFinished?.(this.engine.id, false)
-          throw error
-        }
-        this.hooks.engineFinished?.(this.engine.id, true)
-        let meta
-        try {
-          meta = await readOutputMeta(result.data)
-        }
-        catch (error) {
-          throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
-        }
-        const entry = await this.cache.put(key, result.data, {
-          ...meta,
-          provider: this.engine.id,
-          providerVersion: this.engine.version,
-          params: { scale, type, source: info },
-          provenance: result.provenance,
-        })
-        this.used.add(key)
-        this.written++
-        return entry
+        const held = this.engine.billable ? this.budget.spend() : undefined
+        return held ?? await this.enhanceNow(key, { file, source, info, scale, auto, type })
       }
       finally {
         await release()
       }
     })
-    return { entry, fresh: true }
+    return typeof made === 'string' ? { held: made } : { entry: made, fresh: true }
+  }
+
+  /** Run the engine, check what it made, and cache it at once. */
+  private async enhanceNow(key: string, request: Parameters<Engine['enhance']>[0]): Promise<CacheEntry> {
+    this.hooks.engineStarted?.(this.engine.id)
+    let result
+    try {
+      result = await this.engine.enhance(request)
+    }
+    catch (error) {
+      this.hooks.engineFinished?.(this.engine.id, false)
+      throw error
+    }
+    this.hooks.engineFinished?.(this.engine.id, true)
+    let meta
+    try {
+      meta = result.info ?? await checkImage(result.data)
+    }
+    catch (error) {
+      throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
+    }
+    const entry = await this.cache.put(key, result.data, {
+      ...meta,
+      provider: this.engine.id,
+      providerVersion: this.engine.version,
+      params: { scale: request.scale, type: request.type, source: request.info },
+      provenance: result.provenance,
+    })
+    this.used.add(key)
+    this.written++
+    return entry
   }
 
   private async converted(file: string, from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
     const key = variantKey(from.record.key, format, quality)
     // no lock: a conversion costs nothing, and atomic writes make a race harmless
-    return await this.read(key, file) ?? this.inFlight.run(key, async () => {
+    return await this.read(key, file) ?? this.inFlight.run(key, async (): Promise<CacheEntry> => {
       const data = await convert(from.data, format, quality)
       const meta = await readOutputMeta(data)
       const entry = await this.cache.put(key, data, {
@@ -212,7 +230,7 @@ export class Pipeline {
       this.used.add(key)
       this.written++
       return entry
-    })
+    }) as Promise<CacheEntry>
   }
 }
 

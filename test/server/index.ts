@@ -1,5 +1,5 @@
 /**
- * A loopback server that speaks the enhancement API contract (../shared/spec/scale-api.md): real
+ * A loopback server that speaks the enhancement API contract (docs/api.md): real
  * HTTP, real multipart, real images (enlarged with sharp), sync and async flows with intermediate
  * states, result URLs it serves itself and expires, and faults injected on demand.
  */

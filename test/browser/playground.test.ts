@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path'
 import { chromium } from 'playwright-core'
 import { build, preview } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import Upscale from '../src/vite'
+import Upscale from '../../src/vite'
 
-const ROOT = resolve(import.meta.dirname, '..')
+const ROOT = resolve(import.meta.dirname, '../..')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = join(ROOT, 'test-artifacts')
 

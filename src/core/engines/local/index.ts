@@ -1,7 +1,6 @@
-import type { Engine, EnhanceRequest, EnhanceResult, EnhanceType, ScaleFactor } from '../../types'
-import { availableParallelism } from 'node:os'
-import { decode, encode, originalOutputFormat } from '../image'
-import { Semaphore } from '../limits'
+import type { Engine, EnhanceRequest, EnhanceResult, EnhanceType, ScaleFactor } from '../../../types'
+import { decode, encode, originalOutputFormat } from '../../image'
+import { localEngineSlots } from '../../state'
 import { fromBytes, lanczos3, resize, toBytes, unsharp } from './resample'
 
 /**
@@ -57,19 +56,12 @@ function unpremultiply(d: Float32Array, c: number, colour: number): void {
   }
 }
 
-/**
- * One slot per core for the whole process: bundlers load every module at once, and each image in
- * work holds float buffers of a few bytes per output sample, so a cold build of a hundred photos
- * must not decode them all together.
- */
-const slots = new Semaphore(Math.max(1, availableParallelism()))
-
 /** The embedded engine: no network, no model, the same output on every machine. */
 export function createLocalEngine(): Engine {
   return {
     id: 'local',
     version: `lanczos3-usm-2:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`,
-    enhance: request => slots.use(() => enhance(request)),
+    enhance: request => localEngineSlots.use(() => enhance(request)),
   }
 }
 

@@ -1,0 +1,8 @@
+export { writeAtomic } from './atomic'
+export { enhancementKey, variantKey } from './keys'
+export { CACHE_FORMAT, DEFAULT_CACHE_DIR, extensionOf, isKeyFolder, PRUNE_MARKER } from './layout'
+export { clear, pruneIfDue } from './prune'
+export type { CacheRecord } from './record'
+export { DiskCache } from './store'
+export type { CacheEntry, Lookup } from './store'
+export { InFlight } from '../limits'

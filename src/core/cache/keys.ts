@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto'
+import { sha256 } from './record'
+
+/**
+ * The key of an enhancement: the source bytes, the engine and its version, and the normalized
+ * parameters. The file path is not part of it: the same bytes anywhere share one entry.
+ */
+export function enhancementKey(source: Uint8Array, provider: { id: string, version: string }, params: { scale: number | 'auto', type: string }): string {
+  return createHash('sha256')
+    .update(source)
+    .update('\0')
+    .update(JSON.stringify({ provider: provider.id, version: provider.version, scale: params.scale, type: params.type }))
+    .digest('hex')
+}
+
+/** The key of a format conversion of an enhanced image. */
+export function variantKey(enhancedKey: string, format: string, quality: number | undefined): string {
+  return sha256(JSON.stringify({ from: enhancedKey, format, quality: quality ?? null }))
+}

@@ -1,0 +1,42 @@
+import { join } from 'node:path'
+
+/**
+ * Where things live in a cache dir, and what names belong there. One folder per first two hex
+ * digits of a key; in it, per key, the image, its record, and while a build works on it a lock.
+ */
+export const DEFAULT_CACHE_DIR = 'node_modules/.cache/unplugin-upscale'
+export const CACHE_FORMAT = 1
+/** Written at the top of the cache dir after a build prunes: when, and with which settings. */
+export const PRUNE_MARKER = 'prune.json'
+
+const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' }
+export const extensionOf = (format: string): string => EXT[format] ?? format
+
+/** A key folder: two lowercase hex digits. */
+export const isKeyFolder = (name: string): boolean => /^[a-f\d]{2}$/.test(name)
+/** The image or the record of an entry: `<64 hex>.<ext>` */
+export const ENTRY_FILE = /^([a-f\d]{64})\.(?:json|jpg|png|webp|avif)$/
+/** The lock of a key while a build works on it */
+export const LOCK_FILE = /^[a-f\d]{64}\.lock$/
+/** A temp file of an atomic write (`<name>.<pid>.<random>.tmp`) */
+export const TEMP_FILE = /^[a-f\d]{64}\.\w+\.\d+\.[a-f\d]{8}\.tmp$/
+
+export class CacheLayout {
+  constructor(readonly dir: string) {}
+
+  folder(key: string): string {
+    return join(this.dir, key.slice(0, 2))
+  }
+
+  recordPath(key: string): string {
+    return join(this.folder(key), `${key}.json`)
+  }
+
+  imagePath(key: string, format: string): string {
+    return join(this.folder(key), `${key}.${extensionOf(format)}`)
+  }
+
+  lockPath(key: string): string {
+    return join(this.folder(key), `${key}.lock`)
+  }
+}

@@ -1,0 +1,132 @@
+import type { CacheLayout } from './layout'
+import { lstat, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ENTRY_FILE, isKeyFolder, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
+
+export interface EntryUsage { key: string, bytes: number, lastUsed: number }
+export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
+export interface PruneResult { removed: number, freed: number, remaining: number, bytes: number }
+
+/** Every entry: key, the bytes its files take, and when a build last used it (its record's mtime). */
+export async function listEntries(layout: CacheLayout): Promise<EntryUsage[]> {
+  const byKey = new Map<string, EntryUsage>()
+  for (const folder of await readdir(layout.dir).catch(() => [] as string[])) {
+    if (!isKeyFolder(folder))
+      continue
+    for (const name of await readdir(join(layout.dir, folder)).catch(() => [] as string[])) {
+      const key = ENTRY_FILE.exec(name)?.[1]
+      if (!key)
+        continue
+      const info = await stat(join(layout.dir, folder, name)).catch(() => undefined)
+      if (!info)
+        continue
+      const entry = byKey.get(key) ?? { key, bytes: 0, lastUsed: -1 }
+      entry.bytes += info.size
+      if (name.endsWith('.json'))
+        entry.lastUsed = info.mtimeMs
+      byKey.set(key, entry)
+    }
+  }
+  // an image without a record is no entry (a writer died between the two renames): oldest of all
+  return [...byKey.values()].map(e => (e.lastUsed < 0 ? { ...e, lastUsed: 0 } : e))
+}
+
+/** Remove an entry: the record first, so nobody reads a record whose image is gone. */
+export async function removeEntry(layout: CacheLayout, key: string): Promise<void> {
+  const folder = layout.folder(key)
+  await rm(layout.recordPath(key), { force: true })
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (name.startsWith(`${key}.`) && ENTRY_FILE.test(name))
+      await rm(join(folder, name), { force: true })
+  }
+}
+
+/**
+ * Drop entries unused for longer than `maxAge` ms, then the least recently used until the cache
+ * fits in `maxSize` bytes; never an entry in `keep`. Also clears temp files of crashed writers.
+ */
+export async function prune(layout: CacheLayout, { maxAge = Infinity, maxSize = Infinity, keep = new Set<string>(), now = Date.now() }: PruneSettings): Promise<PruneResult> {
+  const all = (await listEntries(layout)).sort((a, b) => a.lastUsed - b.lastUsed)
+  let bytes = all.reduce((sum, e) => sum + e.bytes, 0)
+  let removed = 0
+  let freed = 0
+  for (const e of all) {
+    if (keep.has(e.key))
+      continue
+    if (now - e.lastUsed > maxAge || bytes > maxSize) {
+      await removeEntry(layout, e.key)
+      bytes -= e.bytes
+      freed += e.bytes
+      removed++
+    }
+  }
+  await removeLeftovers(layout, now)
+  return { removed, freed, remaining: all.length - removed, bytes }
+}
+
+/** Temp files older than an hour were left by a writer that died before its rename. */
+async function removeLeftovers(layout: CacheLayout, now: number): Promise<void> {
+  for (const folder of await readdir(layout.dir).catch(() => [] as string[])) {
+    if (!isKeyFolder(folder))
+      continue
+    for (const name of await readdir(join(layout.dir, folder)).catch(() => [] as string[])) {
+      if (!TEMP_FILE.test(name))
+        continue
+      const info = await stat(join(layout.dir, folder, name)).catch(() => undefined)
+      if (info && now - info.mtimeMs > 3_600_000)
+        await rm(join(layout.dir, folder, name), { force: true })
+    }
+  }
+}
+
+const PRUNE_EVERY = 3_600_000
+
+/**
+ * The end-of-build prune. A scan stats every file (about a second for ten thousand entries), so it
+ * is skipped when the last one was within the hour with the same settings, unless this build wrote
+ * entries that a `maxSize` may now have no room for. A build that used no entry leaves the cache alone.
+ */
+export async function pruneIfDue(layout: CacheLayout, { maxAge, maxSize, used, written }: { maxAge: number, maxSize: number, used: Set<string>, written: number }): Promise<void> {
+  if (used.size === 0 || (maxAge === Infinity && maxSize === Infinity))
+    return
+  const settings = `${maxAge}/${maxSize}`
+  const marker = join(layout.dir, PRUNE_MARKER)
+  const last = await readFile(marker, 'utf8').then(text => JSON.parse(text) as { at: number, settings: string }, () => undefined)
+  const sizeAtRisk = maxSize !== Infinity && written > 0
+  if (last?.settings === settings && Date.now() - last.at < PRUNE_EVERY && !sizeAtRisk)
+    return
+  await prune(layout, { maxAge, maxSize, keep: used })
+  await writeFile(marker, JSON.stringify({ at: Date.now(), settings })).catch(() => {})
+}
+
+/**
+ * Remove every entry, lock, temp file and the prune marker, then the folders left empty. Anything
+ * else (a file somebody put there, a folder that is no key folder) is left where it is and listed.
+ */
+export async function clear(layout: CacheLayout): Promise<{ removed: number, bytes: number, left: string[] }> {
+  const entries = await listEntries(layout)
+  const left: string[] = []
+  for (const name of await readdir(layout.dir).catch(() => [] as string[])) {
+    const path = join(layout.dir, name)
+    if (name === PRUNE_MARKER) {
+      await rm(path, { force: true })
+      continue
+    }
+    const info = await lstat(path).catch(() => undefined)
+    if (!isKeyFolder(name) || !info?.isDirectory()) {
+      left.push(name)
+      continue
+    }
+    for (const file of await readdir(path)) {
+      const ours = ENTRY_FILE.test(file) || TEMP_FILE.test(file) || LOCK_FILE.test(file)
+      const fileInfo = await lstat(join(path, file))
+      if (ours && (fileInfo.isFile() || fileInfo.isSymbolicLink()))
+        await rm(join(path, file), { force: true })
+      else
+        left.push(`${name}/${file}`)
+    }
+    await rmdir(path).catch(() => {})
+  }
+  await rmdir(layout.dir).catch(() => {})
+  return { removed: entries.length, bytes: entries.reduce((sum, e) => sum + e.bytes, 0), left }
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { InFlight, RateLimiter, Semaphore } from './limits'
+
+/**
+ * Everything shared by the whole process, in one place. A Vite run builds client and SSR with a
+ * plugin instance each, a site may call the JS API next to a bundler, and all of them must still
+ * print a notice once, pay for an image once, and keep to one set of API limits.
+ */
+
+const notices = new Set<string>()
+
+/** True the first time a notice is given in this process. */
+export function firstTime(notice: string): boolean {
+  if (notices.has(notice))
+    return false
+  notices.add(notice)
+  return true
+}
+
+const inFlightByCacheDir = new Map<string, InFlight<unknown>>()
+
+/** Work in flight per cache dir: callers asking for the same key share one promise. */
+export function inFlightFor<T>(cacheDir: string): InFlight<T> {
+  let inFlight = inFlightByCacheDir.get(cacheDir)
+  if (!inFlight)
+    inFlightByCacheDir.set(cacheDir, inFlight = new InFlight())
+  return inFlight as InFlight<T>
+}
+
+export interface SharedLimits { slots: Semaphore, rate: RateLimiter, state: { tokenRejected: boolean } }
+
+const limitsByKey = new Map<string, SharedLimits>()
+
+/** The limits of one API key (concurrency, rate, a rejected token), shared by every caller in the process. */
+export function sharedLimits(apiUrl: string, token: string, concurrency: number, rateLimit: number): SharedLimits {
+  const key = `${apiUrl}\0${createHash('sha256').update(token).digest('hex')}\0${concurrency}\0${rateLimit}`
+  let limits = limitsByKey.get(key)
+  if (!limits) {
+    limits = { slots: new Semaphore(concurrency), rate: new RateLimiter(rateLimit), state: { tokenRejected: false } }
+    limitsByKey.set(key, limits)
+  }
+  return limits
+}
+
+/**
+ * One local-engine slot per core: bundlers load every module at once, and each image in work holds
+ * float buffers of a few bytes per output sample, so a cold build of a hundred photos must not
+ * decode them all together.
+ */
+export const localEngineSlots = new Semaphore(Math.max(1, availableParallelism()))

@@ -1,0 +1,96 @@
+import type { Engine, Options, ResolvedOptions } from '../types'
+import type { HeldReason } from './pipeline'
+import type { ReportStream } from './report'
+import { pruneIfDue } from './cache'
+import { createEngine } from './engines'
+import { displayPath, UpscaleError } from './errors'
+import { resolveOptions } from './options'
+import { Pipeline } from './pipeline'
+import { Reporter } from './report'
+import { firstTime } from './state'
+
+export const NO_TOKEN_NOTICE = '[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.'
+
+const plural = (n: number): string => `${n} image${n === 1 ? '' : 's'}`
+
+/**
+ * Options, reporter, engine, cache and pipeline, wired once: the bundler plugin, the CLI and the
+ * JS API all work through one of these, so defaults, notices and failure wording are the same.
+ */
+export class Upscaler {
+  options: ResolvedOptions
+  readonly report: Reporter
+  readonly engine: Engine
+  pipeline: Pipeline
+  /** billable cache misses that were not sent in this build (offline, dry run, maxTasks), by label */
+  private held: Array<{ label: string, reason: HeldReason }> = []
+
+  constructor(private readonly raw: Options | undefined, root: string, out?: ReportStream) {
+    this.options = resolveOptions(raw, root)
+    this.report = new Reporter(this.options.logLevel, out)
+    this.engine = createEngine(this.options, line => this.report.debug(line))
+    this.pipeline = new Pipeline(this.options, this.engine, this.report.pipelineHooks(file => this.show(file)))
+  }
+
+  /** A path as messages print it: from the project root. */
+  show(file: string): string {
+    return displayPath(file, this.options.root)
+  }
+
+  /** Bundlers tell their root only once they are configured; the cache dir and globs follow it. */
+  setRoot(root: string): void {
+    const options = resolveOptions(this.raw, root)
+    if (options.root === this.options.root)
+      return
+    this.options = options
+    this.pipeline = new Pipeline(options, this.engine, this.report.pipelineHooks(file => this.show(file)))
+  }
+
+  /** A build starts: the no-token notice (once per process), fresh counters. */
+  startBuild(): void {
+    if (this.options.providerFallback && !this.options.engine && firstTime(NO_TOKEN_NOTICE))
+      this.report.info(NO_TOKEN_NOTICE)
+    this.report.reset()
+    this.pipeline.reset()
+    this.held = []
+  }
+
+  /** An image was not sent: it is listed (and for offline and maxTasks, fails) when the build ends. */
+  hold(label: string, reason: HeldReason): void {
+    this.held.push({ label, reason })
+  }
+
+  /** The one wording of a failed image, whatever the caller. */
+  failure(label: string, error: unknown): UpscaleError {
+    return new UpscaleError(`cannot upscale ${label}: ${(error as Error).message}`)
+  }
+
+  /**
+   * A build ends: close sockets, prune the cache (`prune: false` in the dev server, which never
+   * ends a build), print the summary, then report what was held back: offline misses and images
+   * beyond `maxTasks` fail the build, a dry run lists what it would have sent.
+   */
+  async endBuild({ prune = true }: { prune?: boolean } = {}): Promise<void> {
+    await this.engine.close?.()
+    if (prune) {
+      const { options, pipeline } = this
+      await pruneIfDue(pipeline.cache, { maxAge: options.maxAge, maxSize: options.maxSize, used: pipeline.used, written: pipeline.written })
+      this.report.summary()
+    }
+    const held = this.held
+    this.held = []
+    if (held.length === 0)
+      return
+    const of = (reason: HeldReason) => held.filter(h => h.reason === reason)
+    const list = (reason: HeldReason): string => of(reason).map(h => `  - ${h.label}`).sort().join('\n')
+    if (of('offline').length)
+      throw new UpscaleError(`Offline, and ${plural(of('offline').length)} not in the cache:\n${list('offline')}\nBuild once with a token (and without UPSCALE_OFFLINE) to fill the cache, or restore the cache directory (${this.show(this.options.cacheDir)}).`)
+    if (of('maxTasks').length)
+      throw new UpscaleError(`maxTasks is ${this.options.maxTasks}, and this build needs more: ${plural(of('maxTasks').length)} not in the cache would have been sent beyond it:\n${list('maxTasks')}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
+    this.report.info(`[unplugin-upscale] Dry run: ${plural(of('dryRun').length)} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list('dryRun')}`)
+  }
+}
+
+export function createUpscaler(options: Options | undefined, { root = process.cwd(), out }: { root?: string, out?: ReportStream } = {}): Upscaler {
+  return new Upscaler(options, root, out)
+}
