@@ -25,7 +25,8 @@ export async function qualityRows(): Promise<Array<Record<string, number | strin
       for (const f of files) {
         const hr = modcrop(await loadRgb(f), s)
         const lr = degrade(hr, s)
-        const png = await sharp(Buffer.from(Uint8Array.from(lr.data)), { raw: { width: lr.width, height: lr.height, channels: 3 } }).png().toBuffer()
+        const raw = { width: lr.width, height: lr.height, channels: 3 as const }
+        const png = await sharp(Buffer.from(Uint8Array.from(lr.data)), { raw }).png().toBuffer()
         const { data } = await engine.enhance({ file: basename(f), source: png, info: { format: 'png', width: lr.width, height: lr.height }, scale: s, auto: false, type: 'clean' })
         sum.local += psnrY(await loadRgb(data), hr, s)
         sum.bicubic += psnrY(quantize(resize(lr, hr.width, hr.height, bicubic)), hr, s)

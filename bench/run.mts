@@ -63,91 +63,91 @@ try {
   const upEntry = await entry(work, 'warm.js', fifty.map(i => `./img/${i}.png?upscale`))
   const cold = want('1') || want('5') ? await time(() => viteBuild(work, upEntry, upscale(), 'dist-warm')) : 0
   if (want('1')) {
-  await mkdir(join(work, 'plain'))
-  const built = await readdir(join(work, 'dist-warm/assets'))
-  for (const i of fifty)
-    await cp(join(work, 'dist-warm/assets', built.find(f => f.startsWith(`${i}@4x-`))!), join(work, 'plain', `${i}.png`))
-  const plainEntry = await entry(work, 'plain.js', fifty.map(i => `./plain/${i}.png`))
-  const warm: number[] = []
-  const plain: number[] = []
-  for (let round = 0; round < 5; round++) {
-    plain.push(await time(() => viteBuild(work, plainEntry, [], 'dist-plain')))
-    warm.push(await time(() => viteBuild(work, upEntry, upscale(), 'dist-warm')))
-  }
-  row('1', 'warm build, 50 cached `?upscale` images (median of 5)', ms(median(warm)), `the same files as plain assets: ${ms(median(plain))}`, ratio(median(warm) / median(plain)), '≤ 1.10')
+    await mkdir(join(work, 'plain'))
+    const built = await readdir(join(work, 'dist-warm/assets'))
+    for (const i of fifty)
+      await cp(join(work, 'dist-warm/assets', built.find(f => f.startsWith(`${i}@4x-`))!), join(work, 'plain', `${i}.png`))
+    const plainEntry = await entry(work, 'plain.js', fifty.map(i => `./plain/${i}.png`))
+    const warm: number[] = []
+    const plain: number[] = []
+    for (let round = 0; round < 5; round++) {
+      plain.push(await time(() => viteBuild(work, plainEntry, [], 'dist-plain')))
+      warm.push(await time(() => viteBuild(work, upEntry, upscale(), 'dist-warm')))
+    }
+    row('1', 'warm build, 50 cached `?upscale` images (median of 5)', ms(median(warm)), `the same files as plain assets: ${ms(median(plain))}`, ratio(median(warm) / median(plain)), '≤ 1.10')
   }
 
   // 2. cold builds against the loopback server, 300 ms per task
   if (want('2')) {
-  await mkdir(join(work, 'small'))
-  for (let i = 0; i < 32; i++)
-    await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: i * 7, g: 100, b: 200 - i * 5 } } }).png().toFile(join(work, 'small', `${i}.png`))
-  const apiEntry = await entry(work, 'api.js', Array.from({ length: 32 }, (_, i) => `./small/${i}.png?scale=2&upscale`))
-  for (const concurrency of [4, 8]) {
-    const server = await startScaleServer({ latency: 300 })
-    const options = { provider: 'api' as const, token: server.token, apiUrl: server.url, sync: true, concurrency, rateLimit: Infinity, cacheDir: join(work, `.cache-api${concurrency}`), logLevel: 'silent' as const }
-    const wall = await time(() => viteBuild(work, apiEntry, [Upscale(options)], `dist-api${concurrency}`))
-    const ideal = Math.ceil(32 / concurrency) * 300
-    row('2', `cold build, 32 images on the API, 300 ms a task, concurrency ${concurrency} (${server.stats.submits} tasks, at most ${server.stats.maxParallel} at once)`, ms(wall), `ideal ⌈32/${concurrency}⌉ × 300 ms = ${ms(ideal)}`, ratio(wall / ideal), '≤ 1.25')
-    await server.close()
-  }
+    await mkdir(join(work, 'small'))
+    for (let i = 0; i < 32; i++)
+      await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: i * 7, g: 100, b: 200 - i * 5 } } }).png().toFile(join(work, 'small', `${i}.png`))
+    const apiEntry = await entry(work, 'api.js', Array.from({ length: 32 }, (_, i) => `./small/${i}.png?scale=2&upscale`))
+    for (const concurrency of [4, 8]) {
+      const server = await startScaleServer({ latency: 300 })
+      const options = { provider: 'api' as const, token: server.token, apiUrl: server.url, sync: true, concurrency, rateLimit: Infinity, cacheDir: join(work, `.cache-api${concurrency}`), logLevel: 'silent' as const }
+      const wall = await time(() => viteBuild(work, apiEntry, [Upscale(options)], `dist-api${concurrency}`))
+      const ideal = Math.ceil(32 / concurrency) * 300
+      row('2', `cold build, 32 images on the API, 300 ms a task, concurrency ${concurrency} (${server.stats.submits} tasks, at most ${server.stats.maxParallel} at once)`, ms(wall), `ideal ⌈32/${concurrency}⌉ × 300 ms = ${ms(ideal)}`, ratio(wall / ideal), '≤ 1.25')
+      await server.close()
+    }
   }
 
   // 3. peak memory: 100 vs 10 photos of 2000×1500 on the local engine, each a fresh process
   if (want('3')) {
-  await mkdir(join(work, 'big'))
-  for (let i = 0; i < 100; i++)
-    await sharp(photos[i % photos.length]).resize(2000, 1500, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(join(work, 'big', `${i}.jpg`))
-  const rss: Record<number, number> = {}
-  const durations: Record<number, number> = {}
-  for (const n of [10, 100]) {
-    durations[n] = await time(async () => {
-      const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'memory-child.mts'), work, String(n)], { maxBuffer: 1 << 24 })
-      rss[n] = JSON.parse(stdout.trim().split('\n').at(-1)!).maxRssKb / 1024
-    })
-  }
-  row('3', `peak RSS, cold build of 100 photos 2000×1500, local engine (${ms(durations[100])})`, `${Math.round(rss[100])} MB`, `10 photos: ${Math.round(rss[10])} MB (${ms(durations[10])})`, ratio(rss[100] / rss[10]), '≤ 1.5')
+    await mkdir(join(work, 'big'))
+    for (let i = 0; i < 100; i++)
+      await sharp(photos[i % photos.length]).resize(2000, 1500, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(join(work, 'big', `${i}.jpg`))
+    const rss: Record<number, number> = {}
+    const durations: Record<number, number> = {}
+    for (const n of [10, 100]) {
+      durations[n] = await time(async () => {
+        const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'memory-child.mts'), work, String(n)], { maxBuffer: 1 << 24 })
+        rss[n] = JSON.parse(stdout.trim().split('\n').at(-1)!).maxRssKb / 1024
+      })
+    }
+    row('3', `peak RSS, cold build of 100 photos 2000×1500, local engine (${ms(durations[100])})`, `${Math.round(rss[100])} MB`, `10 photos: ${Math.round(rss[10])} MB (${ms(durations[10])})`, ratio(rss[100] / rss[10]), '≤ 1.5')
   }
 
   // 4. local engine: quality under the protocol, and throughput against sharp's bare resize
   if (want('4')) {
-  for (const q of await qualityRows()) {
-    const name = String(q.set).replace('set', 'Set')
-    row('4', `PSNR-Y, ${name}: local engine ${(q.local as number).toFixed(2)} dB (published bicubic ${q.published})`, `+${((q.local as number) - (q.bicubic as number)).toFixed(2)} dB`, `centre-aligned bicubic ${(q.bicubic as number).toFixed(2)} dB`, ratio((q.local as number) / (q.bicubic as number)), '> 1')
-  }
-  const engine = createLocalEngine()
-  const set14 = requireImages('set14')
-  let outputMp = 0
-  let ours = 0
-  let bare = 0
-  for (const f of set14) {
-    const source = await sharp(f).toColourspace('srgb').png().toBuffer()
-    const meta = await sharp(source).metadata()
-    outputMp += (meta.width! * 2 * meta.height! * 2) / 1e6
-    ours += await time(() => engine.enhance({ file: basename(f), source, info: { format: 'png', width: meta.width!, height: meta.height! }, scale: 2, auto: false, type: 'clean' }))
-    bare += await time(() => sharp(source).resize(meta.width! * 2, meta.height! * 2, { kernel: 'lanczos3' }).png().toBuffer())
-  }
-  row('4', 'throughput, Set14 x2, decode + enlarge + encode PNG', `${(outputMp / ours * 1000).toFixed(1)} MP/s`, `sharp resize (lanczos3): ${(outputMp / bare * 1000).toFixed(1)} MP/s`, ratio(ours / bare), 'time ratio, for the record')
+    for (const q of await qualityRows()) {
+      const name = String(q.set).replace('set', 'Set')
+      row('4', `PSNR-Y, ${name}: local engine ${(q.local as number).toFixed(2)} dB (published bicubic ${q.published})`, `+${((q.local as number) - (q.bicubic as number)).toFixed(2)} dB`, `centre-aligned bicubic ${(q.bicubic as number).toFixed(2)} dB`, ratio((q.local as number) / (q.bicubic as number)), '> 1')
+    }
+    const engine = createLocalEngine()
+    const set14 = requireImages('set14')
+    let outputMp = 0
+    let ours = 0
+    let bare = 0
+    for (const f of set14) {
+      const source = await sharp(f).toColourspace('srgb').png().toBuffer()
+      const meta = await sharp(source).metadata()
+      outputMp += (meta.width! * 2 * meta.height! * 2) / 1e6
+      ours += await time(() => engine.enhance({ file: basename(f), source, info: { format: 'png', width: meta.width!, height: meta.height! }, scale: 2, auto: false, type: 'clean' }))
+      bare += await time(() => sharp(source).resize(meta.width! * 2, meta.height! * 2, { kernel: 'lanczos3' }).png().toBuffer())
+    }
+    row('4', 'throughput, Set14 x2, decode + enlarge + encode PNG', `${(outputMp / ours * 1000).toFixed(1)} MP/s`, `sharp resize (lanczos3): ${(outputMp / bare * 1000).toFixed(1)} MP/s`, ratio(ours / bare), 'time ratio, for the record')
   }
 
   // 5. against vite-imagetools enlarging the same 50 photos with ?w= (4×), cold and warm
   if (want('5')) {
-  const sizes = await Promise.all(fifty.map(async i => (await sharp(join(work, 'img', `${i}.png`)).metadata()).width! * 4))
-  const itEntry = await entry(work, 'imagetools.js', fifty.map(i => `./img/${i}.png?w=${sizes[i]}&allowUpscale=true`))
-  const itPlugins = () => [imagetools({ cache: { enabled: true, dir: join(work, '.cache-imagetools') } })]
-  await rm(join(work, '.cache'), { recursive: true })
-  const oursCold = await time(() => viteBuild(work, upEntry, upscale(), 'dist-ours'))
-  const itCold = await time(() => viteBuild(work, itEntry, itPlugins(), 'dist-it'))
-  const oursWarm: number[] = []
-  const itWarm: number[] = []
-  for (let round = 0; round < 3; round++) {
-    oursWarm.push(await time(() => viteBuild(work, upEntry, upscale(), 'dist-ours')))
-    itWarm.push(await time(() => viteBuild(work, itEntry, itPlugins(), 'dist-it')))
-  }
-  const itOut = await readdir(join(work, 'dist-it/assets'))
-  const itMeta = await sharp(join(work, 'dist-it/assets', itOut.find(f => /^0-.*\.png$/.test(f))!)).metadata()
-  row('5', `cold build, 50 photos enlarged 4× (first cold build of this run: ${ms(cold)})`, ms(oursCold), `vite-imagetools ?w=…&allowUpscale=true (sharp resize; photo 0 came out ${itMeta.width}×${itMeta.height}, ours ${sizes[0]} wide): ${ms(itCold)}`, ratio(oursCold / itCold), 'for the record')
-  row('5', 'warm build, the same (median of 3)', ms(median(oursWarm)), `vite-imagetools: ${ms(median(itWarm))}`, ratio(median(oursWarm) / median(itWarm)), 'for the record')
+    const sizes = await Promise.all(fifty.map(async i => (await sharp(join(work, 'img', `${i}.png`)).metadata()).width! * 4))
+    const itEntry = await entry(work, 'imagetools.js', fifty.map(i => `./img/${i}.png?w=${sizes[i]}&allowUpscale=true`))
+    const itPlugins = () => [imagetools({ cache: { enabled: true, dir: join(work, '.cache-imagetools') } })]
+    await rm(join(work, '.cache'), { recursive: true })
+    const oursCold = await time(() => viteBuild(work, upEntry, upscale(), 'dist-ours'))
+    const itCold = await time(() => viteBuild(work, itEntry, itPlugins(), 'dist-it'))
+    const oursWarm: number[] = []
+    const itWarm: number[] = []
+    for (let round = 0; round < 3; round++) {
+      oursWarm.push(await time(() => viteBuild(work, upEntry, upscale(), 'dist-ours')))
+      itWarm.push(await time(() => viteBuild(work, itEntry, itPlugins(), 'dist-it')))
+    }
+    const itOut = await readdir(join(work, 'dist-it/assets'))
+    const itMeta = await sharp(join(work, 'dist-it/assets', itOut.find(f => /^0-.*\.png$/.test(f))!)).metadata()
+    row('5', `cold build, 50 photos enlarged 4× (first cold build of this run: ${ms(cold)})`, ms(oursCold), `vite-imagetools ?w=…&allowUpscale=true (sharp resize; photo 0 came out ${itMeta.width}×${itMeta.height}, ours ${sizes[0]} wide): ${ms(itCold)}`, ratio(oursCold / itCold), 'for the record')
+    row('5', 'warm build, the same (median of 3)', ms(median(oursWarm)), `vite-imagetools: ${ms(median(itWarm))}`, ratio(median(oursWarm) / median(itWarm)), 'for the record')
   }
 
   console.log('| # | measurement | this run | baseline (same run) | ratio | target |')

@@ -187,7 +187,8 @@ async function cache(argv: string[]): Promise<number> {
     const entries = await store.entries()
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0)
     const used = entries.map(e => e.lastUsed).sort((a, b) => a - b)
-    const stats = { dir, entries: entries.length, bytes, oldestUse: used[0] ? new Date(used[0]).toISOString() : null, newestUse: used.at(-1) ? new Date(used.at(-1)!).toISOString() : null }
+    const when = (t: number | undefined): string | null => (t ? new Date(t).toISOString() : null)
+    const stats = { dir, entries: entries.length, bytes, oldestUse: when(used[0]), newestUse: when(used.at(-1)) }
     if (values.json)
       console.log(JSON.stringify(stats))
     else

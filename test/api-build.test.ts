@@ -1,20 +1,11 @@
-import type { ScaleServer } from './server'
 import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { api, server } from './helpers/api'
 import { emitted, listFiles, tempProject, viteBuild } from './helpers/project'
-import { startScaleServer } from './server'
 
-async function server(options: Parameters<typeof startScaleServer>[0] = {}): Promise<ScaleServer> {
-  const s = await startScaleServer(options)
-  onTestFinished(() => s.close())
-  return s
-}
-
-/** Plugin options that point at the loopback server, with the waits made short for tests. */
-const api = (s: ScaleServer, more: object = {}) => ({ options: { provider: 'api' as const, token: s.token, apiUrl: s.url, pollInterval: 5, retryDelay: 5, rateLimit: Infinity, ...more } })
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 describe('vite build against the API', () => {

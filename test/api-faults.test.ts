@@ -1,16 +1,10 @@
-import type { Fault, ScaleServer } from './server'
+import type { Fault } from './server'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { api, server } from './helpers/api'
 import { emitted, listFiles, tempProject, viteBuild } from './helpers/project'
-import { startScaleServer } from './server'
 
-async function server(options: Parameters<typeof startScaleServer>[0] = {}): Promise<ScaleServer> {
-  const s = await startScaleServer(options)
-  onTestFinished(() => s.close())
-  return s
-}
-const api = (s: ScaleServer, more: object = {}) => ({ options: { provider: 'api' as const, token: s.token, apiUrl: s.url, pollInterval: 5, retryDelay: 5, rateLimit: Infinity, ...more } })
 const MAIN = `import a from './bird.png?scale=2&upscale'; globalThis.result = { a }`
 
 describe('API faults the build survives', () => {

@@ -1,19 +1,12 @@
-import type { ScaleServer } from './server'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { build } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import Upscale from '../src/vite'
+import { api, server } from './helpers/api'
 import { captureOutput, childBuild, emitted, listFiles, tempProject, viteBuild } from './helpers/project'
-import { startScaleServer } from './server'
 
-async function server(options: Parameters<typeof startScaleServer>[0] = {}): Promise<ScaleServer> {
-  const s = await startScaleServer(options)
-  onTestFinished(() => s.close())
-  return s
-}
-const api = (s: ScaleServer, more: object = {}) => ({ options: { provider: 'api' as const, token: s.token, apiUrl: s.url, pollInterval: 5, retryDelay: 5, rateLimit: Infinity, ...more } })
 const THREE = `
   import a from './bird.png?scale=2&upscale'
   import b from './woman.png?scale=2&upscale'
@@ -51,7 +44,9 @@ describe('cost guards', () => {
     const s = await server()
     const dir = await tempProject()
     process.env.UPSCALE_DRY_RUN = '1'
-    onTestFinished(() => { delete process.env.UPSCALE_DRY_RUN })
+    onTestFinished(() => {
+      delete process.env.UPSCALE_DRY_RUN
+    })
     const { output } = await captureOutput(() => viteBuild(dir, THREE, api(s)))
     expect(output).toMatch(/Dry run: 3 images/)
     expect(s.stats.requests).toBe(0)

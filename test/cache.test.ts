@@ -85,7 +85,11 @@ describe('InFlight', () => {
   it('shares one run per key among concurrent callers, and runs again afterwards', async () => {
     const f = new InFlight<number>()
     let runs = 0
-    const task = async () => { runs++; await new Promise(r => setTimeout(r, 10)); return runs }
+    const task = async () => {
+      runs++
+      await new Promise(r => setTimeout(r, 10))
+      return runs
+    }
     expect(await Promise.all([f.run('k', task), f.run('k', task), f.run('j', task)])).toEqual([2, 2, 2])
     expect(runs).toBe(2)
     await f.run('k', task)

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { startScaleServer } from './server'
 import { tempProject } from './helpers/project'
+import { startScaleServer } from './server'
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js')
 const exec = promisify(execFile)
@@ -13,7 +13,10 @@ const exec = promisify(execFile)
 /** The built CLI as a child process; never rejects: the exit code is part of the answer. */
 async function cli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   return exec(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, UPSCALE_API_TOKEN: '', ...env } })
-    .then(r => ({ ...r, code: 0 }), (e: { stdout: string, stderr: string, code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }))
+    .then(
+      r => ({ ...r, code: 0 }),
+      (e: { stdout: string, stderr: string, code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }),
+    )
 }
 
 describe('unplugin-upscale (the CLI)', () => {

@@ -54,7 +54,9 @@ describe('Semaphore', () => {
 
   it('releases on failure', async () => {
     const sem = new Semaphore(1)
-    await expect(sem.use(async () => { throw new Error('x') })).rejects.toThrow('x')
+    await expect(sem.use(async () => {
+      throw new Error('x')
+    })).rejects.toThrow('x')
     expect(await sem.use(async () => 42)).toBe(42)
   })
 })

@@ -11,7 +11,8 @@ import { bicubic, resize } from '../src/core/engines/local/resample'
 const SET5 = resolve(import.meta.dirname, '../data/set5')
 
 async function toPng(img: FloatImage): Promise<Buffer> {
-  return sharp(Buffer.from(Uint8Array.from(img.data)), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer()
+  const raw = { width: img.width, height: img.height, channels: 3 as const }
+  return sharp(Buffer.from(Uint8Array.from(img.data)), { raw }).png().toBuffer()
 }
 
 describe('local engine quality (Set5, PSNR-Y)', () => {

@@ -99,7 +99,8 @@ describe('resolveOptions: API settings', () => {
   })
 
   it('takes Infinity where it means "no limit"', () => {
-    expect(resolve({ rateLimit: Infinity, maxTasks: Infinity })).toMatchObject({ rateLimit: Infinity, maxTasks: Infinity })
+    const unlimited = { rateLimit: Infinity, maxTasks: Infinity }
+    expect(resolve(unlimited)).toMatchObject(unlimited)
   })
 })
 

@@ -26,6 +26,12 @@ describe('the packed package in a fresh app', () => {
     expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([])
     expect(pack.files.find((f: { path: string, mode: number }) => f.path === 'dist/cli.js').mode & 0o111).not.toBe(0)
 
+    // .ci/run runs this test again with Node 22 and 24 first on PATH: make sure that is what runs the app
+    if (process.env.EXPECT_NODE_MAJOR) {
+      const { stdout: version } = await run('node', ['-p', 'process.versions.node'])
+      expect(version.trim().split('.')[0]).toBe(process.env.EXPECT_NODE_MAJOR)
+    }
+
     const app = join(dir, 'app')
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
     const viteVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/vite/package.json'), 'utf8')).version

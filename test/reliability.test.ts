@@ -1,18 +1,11 @@
-import type { ScaleServer } from './server'
 import { readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { DiskCache } from '../src/core/cache'
+import { apiOptions, server } from './helpers/api'
 import { captureOutput, childBuild, countingEngine, emitted, listFiles, tempProject, viteBuild } from './helpers/project'
-import { startScaleServer } from './server'
 
-async function server(options: Parameters<typeof startScaleServer>[0] = {}): Promise<ScaleServer> {
-  const s = await startScaleServer(options)
-  onTestFinished(() => s.close())
-  return s
-}
-const apiOptions = (s: ScaleServer, more: object = {}) => ({ provider: 'api' as const, token: s.token, apiUrl: s.url, pollInterval: 5, retryDelay: 5, rateLimit: Infinity, ...more })
 const THREE = `
   import a from './bird.png?scale=2&upscale'
   import b from './woman.png?scale=2&upscale'
@@ -77,7 +70,11 @@ describe('a build killed with SIGKILL', () => {
 describe('a damaged cache', () => {
   it.each([
     ['a truncated image', async (img: string) => writeFile(img, (await readFile(img)).subarray(0, 100)), /its image has 100 bytes, the record says \d+/],
-    ['an altered image', async (img: string) => { const b = await readFile(img); b[b.length - 20] ^= 0xFF; await writeFile(img, b) }, /its image does not match the checksum in its record/],
+    ['an altered image', async (img: string) => {
+      const b = await readFile(img)
+      b[b.length - 20] ^= 0xFF
+      await writeFile(img, b)
+    }, /its image does not match the checksum in its record/],
     ['a missing image', async (img: string) => rm(img), /its image file is missing/],
     ['a broken record', async (img: string) => writeFile(img.replace(/\.png$/, '.json'), '{"cacheFormat": 1, "key'), /its record is not valid JSON/],
     ['an edited record', async (img: string) => {
@@ -123,7 +120,9 @@ describe('offline', () => {
     const s = await server()
     const dir = await tempProject()
     process.env.UPSCALE_OFFLINE = '1'
-    onTestFinished(() => { delete process.env.UPSCALE_OFFLINE })
+    onTestFinished(() => {
+      delete process.env.UPSCALE_OFFLINE
+    })
     await expect(viteBuild(dir, THREE, { options: { provider: 'api', apiUrl: s.url } })).rejects.toThrow(/Offline, and 3 images not in the cache/)
     expect(s.stats.requests).toBe(0)
   })
@@ -191,7 +190,10 @@ describe('DiskCache.lock', () => {
     const key = 'ab'.repeat(32)
     const release = await cache.lock(key)
     let second = false
-    const waiting = cache.lock(key, { pollMs: 10 }).then((r) => { second = true; return r })
+    const waiting = cache.lock(key, { pollMs: 10 }).then((r) => {
+      second = true
+      return r
+    })
     await new Promise(r => setTimeout(r, 100))
     expect(second).toBe(false)
     await release()

@@ -36,7 +36,7 @@ describe('Reporter', () => {
     expect(text).toContain('\r\x1B[Kupscale 3/40 · 3 cached · 1 in flight')
     expect(text).toContain('\r\x1B[Kupscale 40/40 · 3 cached · 0 in flight')
     expect(text.split('\n')).toHaveLength(2) // the progress never adds lines; only the summary does
-    expect(text).toMatch(/\r\x1B\[K\[unplugin-upscale\] 40 images: 3 cached, 36 enhanced \(36 API\), 1 failed · 5\.5 s waiting on the API · 36 billable tasks · 5\.5 s\n$/)
+    expect(text.endsWith('\r\x1B[K[unplugin-upscale] 40 images: 3 cached, 36 enhanced (36 API), 1 failed · 5.5 s waiting on the API · 36 billable tasks · 5.5 s\n')).toBe(true)
   })
 
   it('without a terminal, prints a few plain lines and no control codes', () => {
@@ -46,7 +46,7 @@ describe('Reporter', () => {
     simulate(r, clock)
     r.summary()
     const text = chunks.join('')
-    expect(text).not.toMatch(/[\r\x1B]/)
+    expect(text.includes('\r') || text.includes('\x1B')).toBe(false)
     const lines = text.trim().split('\n')
     expect(lines.length).toBeLessThanOrEqual(8)
     expect(lines[0]).toBe('[unplugin-upscale] upscale 3/40 · 3 cached · 1 in flight')
@@ -87,7 +87,7 @@ describe('a real build reports', () => {
     expect(output).toMatch(/\[unplugin-upscale\] 2 images: 0 cached, 2 enhanced \(2 API\), 0 failed · \d+\.\d s waiting on the API · 2 billable tasks/)
     expect(output).not.toContain(s.token)
     for (const line of output.split('\n').filter(l => l.includes('[unplugin-upscale]')))
-      expect(line).not.toMatch(/[\r\x1B]/)
+      expect(line.includes('\r') || line.includes('\x1B')).toBe(false)
 
     const again = await childBuild(dir, { ...options, logLevel: 'info' }, 'dist2', { CI: 'true' }).done
     expect(again.output).toMatch(/\[unplugin-upscale\] 2 images: 2 cached, 0 enhanced, 0 failed/)

@@ -12,7 +12,11 @@ import { countingEngine, listFiles, tempProject } from './helpers/project'
 /** The local engine, counting its calls and taking `delay` ms longer: a slow API, say. */
 function slowEngine(delay: number): { engine: Engine, calls: unknown[] } {
   const { engine, calls } = countingEngine()
-  return { calls, engine: { ...engine, enhance: async r => (await new Promise(res => setTimeout(res, delay)), engine.enhance(r)) } }
+  const enhance: Engine['enhance'] = async (r) => {
+    await new Promise(res => setTimeout(res, delay))
+    return engine.enhance(r)
+  }
+  return { calls, engine: { ...engine, enhance } }
 }
 
 async function devServer(dir: string, engine: Engine, base = '/') {
@@ -30,7 +34,10 @@ async function devServer(dir: string, engine: Engine, base = '/') {
   const messages: Array<{ type: string }> = []
   const hot = server.environments.client.hot
   const send = hot.send.bind(hot) as (payload: { type: string }) => void
-  hot.send = ((payload: { type: string }) => { messages.push(payload); send(payload) }) as typeof hot.send
+  hot.send = ((payload: { type: string }) => {
+    messages.push(payload)
+    send(payload)
+  }) as typeof hot.send
   const { port } = server.httpServer!.address() as AddressInfo
   const origin = `http://127.0.0.1:${port}`
   return { origin, messages, module: (path: string) => fetch(`${origin}${path}`).then(r => r.text()) }

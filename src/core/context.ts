@@ -1,16 +1,17 @@
 import type { Options, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
+import type { Upscaler } from './upscaler'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode, originalModuleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
-import type { Upscaler } from './upscaler'
 import { createUpscaler } from './upscaler'
 
 /** The part of a hook's `this` used here: `resolve` exists in Rollup and Vite only. */
 interface ResolveContext {
-  resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean }) => Promise<{ id: string, external?: boolean | string } | null>
+  resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean })
+  => Promise<{ id: string, external?: boolean | string } | null>
   addWatchFile?: (file: string) => void
 }
 
@@ -94,7 +95,8 @@ export class UpscaleContext {
       return null
     ;(hookContext as ResolveContext).addWatchFile?.(request.file)
     const { file, params } = request
-    const original = async (): Promise<string> => originalModuleCode(file, await upscaler.pipeline.original(file, params), params.as)
+    const original = async (): Promise<string> =>
+      originalModuleCode(file, await upscaler.pipeline.original(file, params), params.as)
 
     upscaler.report.imageStarted(id)
     let outcome
@@ -126,7 +128,9 @@ export class UpscaleContext {
       case 'done': {
         const { image } = outcome
         upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced')
-        const src = this.dev ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext)) : this.emit(hookContext, image, file)
+        const src = this.dev
+          ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
+          : this.emit(hookContext, image, file)
         return moduleCode(src, image.metadata, params.as)
       }
     }

@@ -1,5 +1,5 @@
-import type { OutputFormat, SourceInfo } from '../types'
 import type { Metadata, Sharp } from 'sharp'
+import type { OutputFormat, SourceInfo } from '../types'
 import sharp from 'sharp'
 
 /** Formats read from sharp's metadata that the engines take as input. */

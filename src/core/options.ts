@@ -76,7 +76,11 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 }
 
 /** Fill in defaults and validate once; everything else reads the resolved object only. */
-export function resolveOptions(options: Options = {}, bundlerRoot: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(
+  options: Options = {},
+  bundlerRoot: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw new UpscaleError('options must be an object')
   for (const key of Object.keys(options)) {
@@ -101,10 +105,8 @@ export function resolveOptions(options: Options = {}, bundlerRoot: string = proc
   const onError = oneOf('onError', o.onError, ['fail', 'original'] as const, true)
 
   const apiUrl = (nonEmpty('apiUrl', o.apiUrl) ?? nonEmpty('UPSCALE_API_URL', env.UPSCALE_API_URL) ?? DEFAULT_API_URL).replace(/\/+$/, '')
-  let parsed: URL | undefined
-  try { parsed = new URL(apiUrl) }
-  catch {}
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+  const protocol = URL.canParse(apiUrl) ? new URL(apiUrl).protocol : undefined
+  if (protocol !== 'http:' && protocol !== 'https:')
     fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(apiUrl)})`)
 
   if (typeof o.cacheDir !== 'string' || o.cacheDir === '')

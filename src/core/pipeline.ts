@@ -1,4 +1,4 @@
-import type { Engine, EnhanceType, OutputFormat, ResolvedOptions, SourceInfo, UpscaledImage, UpscaleParams } from '../types'
+import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight } from './cache'
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
@@ -34,10 +34,10 @@ export const HELD_MESSAGES: Record<HeldReason, string> = {
  * What `process` comes back with. Only failures are exceptions; an image that is not cached (when
  * only the cache may be read) or that was held back is an outcome the caller switches on.
  */
-export type Outcome =
-  | { status: 'done', image: ProcessedImage }
-  | { status: 'notCached' }
-  | { status: 'held', reason: HeldReason }
+export type Outcome
+  = | { status: 'done', image: ProcessedImage }
+    | { status: 'notCached' }
+    | { status: 'held', reason: HeldReason }
 
 /** What the pipeline tells whoever reports on a build. */
 export interface PipelineHooks {
@@ -98,7 +98,8 @@ export class Pipeline {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
-    const enhanced = await this.enhanced(file, source, info, scale, params.scale === 'auto', params.type, cachedOnly)
+    const auto = params.scale === 'auto'
+    const enhanced = await this.enhanced({ file, source, info, scale, auto, type: params.type }, cachedOnly)
     if ('held' in enhanced)
       return { status: 'held', reason: enhanced.held }
     if ('notCached' in enhanced)
@@ -137,7 +138,8 @@ export class Pipeline {
   /** Metadata of the source as it is, for images that were not sent (dry run, maxTasks). */
   async original(file: string, params: UpscaleParams): Promise<ProcessedImage['metadata']> {
     const info = await inspect(await readSource(file))
-    return { width: info.width, height: info.height, format: info.format, originalWidth: info.width, originalHeight: info.height, scale: 1, type: params.type }
+    const { width, height, format } = info
+    return { width, height, format, originalWidth: width, originalHeight: height, scale: 1, type: params.type }
   }
 
   /** A trusted entry, or undefined; a damaged one is reported once and then treated as missing. */
@@ -160,7 +162,8 @@ export class Pipeline {
   }
 
   /** The enhanced entry, from the cache or made now (`fresh`). */
-  private async enhanced(file: string, source: Buffer, info: SourceInfo, scale: 1 | 2 | 4, auto: boolean, type: EnhanceType, cachedOnly: boolean): Promise<Enhanced> {
+  private async enhanced(request: EnhanceRequest, cachedOnly: boolean): Promise<Enhanced> {
+    const { file, source, scale, type } = request
     const key = enhancementKey(source, this.engine, { scale, type })
     const hit = await this.read(key, file)
     if (hit)
@@ -175,7 +178,7 @@ export class Pipeline {
         if (again)
           return again
         const held = this.engine.billable ? this.budget.spend() : undefined
-        return held ?? await this.enhanceNow(key, { file, source, info, scale, auto, type })
+        return held ?? await this.enhanceNow(key, request)
       }
       finally {
         await release()
@@ -185,7 +188,7 @@ export class Pipeline {
   }
 
   /** Run the engine, check what it made, and cache it at once. */
-  private async enhanceNow(key: string, request: Parameters<Engine['enhance']>[0]): Promise<CacheEntry> {
+  private async enhanceNow(key: string, request: EnhanceRequest): Promise<CacheEntry> {
     this.hooks.engineStarted?.(this.engine.id)
     let result
     try {
@@ -215,7 +218,7 @@ export class Pipeline {
     return entry
   }
 
-  private async converted(file: string, from: CacheEntry, format: OutputFormat, quality: number | undefined): Promise<CacheEntry> {
+  private async converted(file: string, from: CacheEntry, format: OutputFormat, quality?: number): Promise<CacheEntry> {
     const key = variantKey(from.record.key, format, quality)
     // no lock: a conversion costs nothing, and atomic writes make a race harmless
     return await this.read(key, file) ?? this.inFlight.run(key, async (): Promise<CacheEntry> => {

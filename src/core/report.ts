@@ -54,7 +54,20 @@ export class Reporter {
   }
 
   reset(): void {
-    Object.assign(this, { images: new Set(), done: 0, cached: 0, failed: 0, enhanced: { local: 0, api: 0, other: 0 }, inFlight: 0, apiInFlight: 0, apiWaitMs: 0, shown: false, lastLine: -Infinity, lastQuarter: 0, started: this.now() })
+    Object.assign(this, {
+      images: new Set(),
+      done: 0,
+      cached: 0,
+      failed: 0,
+      enhanced: { local: 0, api: 0, other: 0 },
+      inFlight: 0,
+      apiInFlight: 0,
+      apiWaitMs: 0,
+      shown: false,
+      lastLine: -Infinity,
+      lastQuarter: 0,
+      started: this.now(),
+    })
   }
 
   /** What the pipeline reports, routed here; `show` turns a file into the path to print. */

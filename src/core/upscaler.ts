@@ -74,7 +74,8 @@ export class Upscaler {
     await this.engine.close?.()
     if (prune) {
       const { options, pipeline } = this
-      await pruneIfDue(pipeline.cache, { maxAge: options.maxAge, maxSize: options.maxSize, used: pipeline.used, written: pipeline.written })
+      const { maxAge, maxSize } = options
+      await pruneIfDue(pipeline.cache, { maxAge, maxSize, used: pipeline.used, written: pipeline.written })
       this.report.summary()
     }
     const held = this.held
@@ -91,6 +92,6 @@ export class Upscaler {
   }
 }
 
-export function createUpscaler(options: Options | undefined, { root = process.cwd(), out }: { root?: string, out?: ReportStream } = {}): Upscaler {
-  return new Upscaler(options, root, out)
+export function createUpscaler(options?: Options, where: { root?: string, out?: ReportStream } = {}): Upscaler {
+  return new Upscaler(options, where.root ?? process.cwd(), where.out)
 }

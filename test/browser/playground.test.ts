@@ -50,7 +50,10 @@ describe('the playground in a real browser', () => {
     const failed: string[] = []
     page.on('requestfailed', r => failed.push(r.url()))
     await page.goto(`http://127.0.0.1:${port}/`)
-    await page.waitForFunction(() => [...document.images].length === 10 && [...document.images].every(i => i.complete && i.naturalWidth > 0))
+    await page.waitForFunction(() => {
+      const images = [...document.images]
+      return images.length === 10 && images.every(i => i.complete && i.naturalWidth > 0)
+    })
     // the captions are filled in once sizes are read
     await page.waitForFunction(() => [...document.querySelectorAll('figcaption span')].every(s => s.textContent !== '…'))
 

@@ -1,10 +1,12 @@
-import type { Options } from '../../src/types'
+import type { build as EsbuildBuild } from 'esbuild'
 import type { Plugin } from 'rollup'
+import type { Options } from '../../src/types'
 import { readFile, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import { rspack } from '@rspack/core'
 import * as esbuild from 'esbuild'
+import * as esbuild021 from 'esbuild-0.21'
 import { rollup } from 'rollup'
 import webpack from 'webpack'
 import UpscaleEsbuild from '../../src/esbuild'
@@ -28,8 +30,13 @@ function plainImages(): Plugin {
 /** The image rule a webpack or Rspack app has anyway, for plain image imports. */
 const IMAGE_RULE = { test: /\.(?:png|jpe?g|webp|avif)$/i, type: 'asset/resource' as const }
 
+interface CompilerStats {
+  hasErrors: () => boolean
+  toJson: (o: object) => { errors: Array<{ message: string }> }
+}
+
 interface LikeCompiler {
-  run: (done: (error: Error | null, stats: { hasErrors: () => boolean, toJson: (o: object) => { errors: Array<{ message: string }> } }) => void) => void
+  run: (done: (error: Error | null, stats: CompilerStats) => void) => void
   close: (done: (error?: Error | null) => void) => void
 }
 
@@ -70,25 +77,31 @@ export const bundlers = {
     return { out, entry: join(out, 'main.js'), publicPath: undefined }
   },
 
-  webpack: (dir: string, options: Options) => webpackLike('webpack', dir, options),
+  'webpack': (dir: string, options: Options) => webpackLike('webpack', dir, options),
 
-  rspack: (dir: string, options: Options) => webpackLike('rspack', dir, options),
+  'rspack': (dir: string, options: Options) => webpackLike('rspack', dir, options),
 
-  async esbuild(dir: string, options: Options) {
-    const out = join(dir, 'esbuild')
-    await esbuild.build({
-      entryPoints: [join(dir, 'src/main.js')],
-      bundle: true,
-      outdir: out,
-      format: 'esm',
-      absWorkingDir: dir,
-      publicPath: '/static',
-      loader: { '.png': 'file', '.jpg': 'file' },
-      logLevel: 'silent',
-      plugins: [UpscaleEsbuild(options)],
-    })
-    return { out, entry: join(out, 'main.js'), publicPath: '/static/' }
-  },
+  'esbuild': (dir: string, options: Options) => esbuildWith(esbuild, 'esbuild', dir, options),
+
+  /** the oldest esbuild in the peer range (the one Vite 5 uses) */
+  'esbuild@0.21': (dir: string, options: Options) => esbuildWith(esbuild021 as unknown as typeof esbuild, 'esbuild-0.21', dir, options),
+}
+
+/** An esbuild build the way its users configure it; `esbuild` is the module of one esbuild version. */
+async function esbuildWith(esbuild: { build: typeof EsbuildBuild }, name: string, dir: string, options: Options) {
+  const out = join(dir, name)
+  await esbuild.build({
+    entryPoints: [join(dir, 'src/main.js')],
+    bundle: true,
+    outdir: out,
+    format: 'esm',
+    absWorkingDir: dir,
+    publicPath: '/static',
+    loader: { '.png': 'file', '.jpg': 'file' },
+    logLevel: 'silent',
+    plugins: [UpscaleEsbuild(options)],
+  })
+  return { out, entry: join(out, 'main.js'), publicPath: '/static/' }
 }
 
 export type BundlerName = keyof typeof bundlers

@@ -26,7 +26,14 @@ export function countingEngine(): { engine: Engine, calls: EnhanceRequest[] } {
   const calls: EnhanceRequest[] = []
   return {
     calls,
-    engine: { id: inner.id, version: inner.version, enhance: (r) => { calls.push(r); return inner.enhance(r) } },
+    engine: {
+      id: inner.id,
+      version: inner.version,
+      enhance: (r) => {
+        calls.push(r)
+        return inner.enhance(r)
+      },
+    },
   }
 }
 
@@ -37,20 +44,23 @@ export interface BuildOptions {
   outDir?: string
   logLevel?: 'silent' | 'info'
   assetsDir?: string
+  /** another Vite's `build` (the peer range is tested with each major) */
+  vite?: typeof build
 }
 
 /**
  * `vite build` of `<dir>/src/main.js`, which puts what it imported on `globalThis.result`.
  * Returns that object, evaluated from the built bundle, and the output dir.
  */
-export async function viteBuild(dir: string, main: string, { options, base = '/', ssr = false, outDir = 'dist', logLevel = 'silent', assetsDir }: BuildOptions = {}) {
+export async function viteBuild(dir: string, main: string, options: BuildOptions = {}) {
+  const { base = '/', ssr = false, outDir = 'dist', logLevel = 'silent', assetsDir, vite = build } = options
   await writeFile(join(dir, 'src/main.js'), main)
-  await build({
+  await vite({
     root: dir,
     base,
     configFile: false,
     logLevel,
-    plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options })],
+    plugins: [Upscale({ cacheDir: join(dir, '.cache'), ...options.options })],
     build: {
       outDir,
       assetsDir,
@@ -88,8 +98,12 @@ export async function captureOutput<T>(task: () => Promise<T>): Promise<{ output
   const err = process.stderr.write.bind(process.stderr)
   const methods = ['log', 'info', 'warn', 'error', 'debug'] as const
   const saved = methods.map(m => console[m])
-  process.stdout.write = ((c: string | Uint8Array) => { chunks.push(String(c)); return true }) as typeof process.stdout.write
-  process.stderr.write = ((c: string | Uint8Array) => { chunks.push(String(c)); return true }) as typeof process.stderr.write
+  const record = ((c: string | Uint8Array) => {
+    chunks.push(String(c))
+    return true
+  }) as typeof process.stdout.write
+  process.stdout.write = record
+  process.stderr.write = record
   for (const m of methods)
     console[m] = (...args: unknown[]) => { chunks.push(args.map(a => (a instanceof Error ? `${a.message}\n${a.stack}` : String(a))).join(' ')) }
   try {
@@ -102,7 +116,9 @@ export async function captureOutput<T>(task: () => Promise<T>): Promise<{ output
   finally {
     process.stdout.write = out
     process.stderr.write = err
-    methods.forEach((m, i) => { console[m] = saved[i] })
+    methods.forEach((m, i) => {
+      console[m] = saved[i]
+    })
   }
 }
 
@@ -113,8 +129,11 @@ export function childBuild(dir: string, options: object, outDir: string, env: No
   // node itself (not the tsx wrapper), so that a kill reaches the process that does the work
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ dir, options, outDir })], { env: { ...process.env, UPSCALE_API_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout.on('data', (c) => { output += c })
-  child.stderr.on('data', (c) => { output += c })
+  const collect = (c: Buffer): void => {
+    output += c
+  }
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
   const done = new Promise<{ output: string, code: number | null, signal: NodeJS.Signals | null }>((res) => {
     child.on('close', (code, signal) => res({ output, code, signal }))
   })

@@ -105,7 +105,16 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
   const faults: Fault[] = []
   const tasks = new Map<string, Task>()
   const cdn = new Map<string, Buffer>()
-  const stats: ServerStats = { requests: 0, submits: 0, polls: 0, downloads: 0, maxParallel: 0, submitted: [], authorizations: [], served: [] }
+  const stats: ServerStats = {
+    requests: 0,
+    submits: 0,
+    polls: 0,
+    downloads: 0,
+    maxParallel: 0,
+    submitted: [],
+    authorizations: [],
+    served: [],
+  }
   let active = 0
   let url = ''
 
@@ -120,7 +129,13 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     return fault
   }
 
-  async function send(res: ServerResponse, status: number, body: string | Buffer, type: string, fault?: Fault): Promise<void> {
+  async function send(
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    type: string,
+    fault?: Fault,
+  ): Promise<void> {
     res.statusCode = status
     res.setHeader('Content-Type', type)
     if (fault?.retryAfter !== undefined)
@@ -192,7 +207,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     }
   }
 
-  async function submit(req: IncomingMessage, res: ServerResponse, body: Buffer, fault: Fault | undefined): Promise<void> {
+  async function submit(req: IncomingMessage, res: ServerResponse, body: Buffer, fault?: Fault): Promise<void> {
     let form: FormData
     try {
       form = await new Request('http://local/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: Uint8Array.from(body) }).formData()
@@ -242,7 +257,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
       state = result
     const task: Task = { id: randomUUID(), state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, created: Date.now() }
     tasks.set(task.id, task)
-    if (sync || task.finalState < 0 && pollsToFinish === 0)
+    if (sync || (task.finalState < 0 && pollsToFinish === 0))
       finish(task)
     return json(res, 200, taskObject(task), fault)
   }
@@ -347,7 +362,13 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     token,
     stats,
     inject: (...f) => faults.push(...f),
-    host: (name, data) => { cdn.set(name, data); return `${url}/cdn/${name}` },
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
+    host: (name, data) => {
+      cdn.set(name, data)
+      return `${url}/cdn/${name}`
+    },
+    close: () => new Promise((r) => {
+      server.closeAllConnections()
+      server.close(() => r())
+    }),
   }
 }

@@ -5,11 +5,16 @@ import { sha256 } from './record'
  * The key of an enhancement: the source bytes, the engine and its version, and the normalized
  * parameters. The file path is not part of it: the same bytes anywhere share one entry.
  */
-export function enhancementKey(source: Uint8Array, provider: { id: string, version: string }, params: { scale: number | 'auto', type: string }): string {
+export function enhancementKey(
+  source: Uint8Array,
+  provider: { id: string, version: string },
+  params: { scale: number | 'auto', type: string },
+): string {
+  const { scale, type } = params
   return createHash('sha256')
     .update(source)
     .update('\0')
-    .update(JSON.stringify({ provider: provider.id, version: provider.version, scale: params.scale, type: params.type }))
+    .update(JSON.stringify({ provider: provider.id, version: provider.version, scale, type }))
     .digest('hex')
 }
 

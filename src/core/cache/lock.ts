@@ -14,7 +14,8 @@ export interface LockOptions {
  * held. A lock whose owner died (same host, no such process) or that went stale is taken over.
  * Resolves with the function that releases it.
  */
-export async function acquireLock(path: string, { staleMs = 30_000, pollMs = 50 }: LockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const { staleMs = 30_000, pollMs = 50 } = options
   await mkdir(dirname(path), { recursive: true })
   const owner = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
   for (;;) {

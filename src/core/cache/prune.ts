@@ -5,6 +5,8 @@ import { ENTRY_FILE, isKeyFolder, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './l
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
+/** What a build's end-of-build prune needs: its settings, the keys it used, and how many it wrote. */
+export interface BuildUsage { maxAge: number, maxSize: number, used: Set<string>, written: number }
 export interface PruneResult { removed: number, freed: number, remaining: number, bytes: number }
 
 /** Every entry: key, the bytes its files take, and when a build last used it (its record's mtime). */
@@ -45,7 +47,8 @@ export async function removeEntry(layout: CacheLayout, key: string): Promise<voi
  * Drop entries unused for longer than `maxAge` ms, then the least recently used until the cache
  * fits in `maxSize` bytes; never an entry in `keep`. Also clears temp files of crashed writers.
  */
-export async function prune(layout: CacheLayout, { maxAge = Infinity, maxSize = Infinity, keep = new Set<string>(), now = Date.now() }: PruneSettings): Promise<PruneResult> {
+export async function prune(layout: CacheLayout, settings: PruneSettings): Promise<PruneResult> {
+  const { maxAge = Infinity, maxSize = Infinity, keep = new Set<string>(), now = Date.now() } = settings
   const all = (await listEntries(layout)).sort((a, b) => a.lastUsed - b.lastUsed)
   let bytes = all.reduce((sum, e) => sum + e.bytes, 0)
   let removed = 0
@@ -86,7 +89,8 @@ const PRUNE_EVERY = 3_600_000
  * is skipped when the last one was within the hour with the same settings, unless this build wrote
  * entries that a `maxSize` may now have no room for. A build that used no entry leaves the cache alone.
  */
-export async function pruneIfDue(layout: CacheLayout, { maxAge, maxSize, used, written }: { maxAge: number, maxSize: number, used: Set<string>, written: number }): Promise<void> {
+export async function pruneIfDue(layout: CacheLayout, build: BuildUsage): Promise<void> {
+  const { maxAge, maxSize, used, written } = build
   if (used.size === 0 || (maxAge === Infinity && maxSize === Infinity))
     return
   const settings = `${maxAge}/${maxSize}`

@@ -93,7 +93,13 @@ export class Transport {
 
   private dispatcher(): Agent {
     const { timeout } = this.settings
-    return this.agent ??= new Agent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: 4_000 })
+    this.agent ??= new Agent({
+      connect: { timeout },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      keepAliveTimeout: 4_000,
+    })
+    return this.agent
   }
 }
 

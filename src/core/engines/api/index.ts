@@ -14,10 +14,10 @@ export { errorMessage } from './task'
 /** The resolved options the API client reads, with the token known to be set. */
 export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout' | 'retries'
   | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'> & {
-  token: string
-  /** one line per request: method, path, status, time (never a header) */
-  debug?: (line: string) => void
-}
+    token: string
+    /** one line per request: method, path, status, time (never a header) */
+    debug?: (line: string) => void
+  }
 
 /** Input formats the service takes as they are; others are converted to PNG first (lossless). */
 const SERVICE_FORMATS: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff' }
@@ -33,7 +33,10 @@ export function createApiEngine(settings: ApiSettings): Engine {
   const limits = sharedLimits(settings.apiUrl, settings.token, settings.concurrency, settings.rateLimit)
   const http = new Transport(settings)
   const tooLong = (): ApiError => new ApiError(`the task took longer than taskTimeout (${settings.taskTimeout / 1000} s)`)
-  const tasks = new TaskClient(http, settings.apiUrl, () => { limits.state.tokenRejected = true }, tooLong)
+  const rejectToken = (): void => {
+    limits.state.tokenRejected = true
+  }
+  const tasks = new TaskClient(http, settings.apiUrl, rejectToken, tooLong)
   const delay = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
     if (signal.aborted)
       return reject(tooLong())
@@ -116,7 +119,9 @@ export function createApiEngine(settings: ApiSettings): Engine {
 
   async function attempt(req: EnhanceRequest, upload: Upload, deadline: AbortSignal): Promise<EnhanceResult> {
     await limits.rate.wait()
-    let task = await tasks.submit({ upload, type: req.type, scale: req.auto ? undefined : req.scale, sync: settings.sync, callbackUrl: settings.callbackUrl }, deadline)
+    const { sync, callbackUrl } = settings
+    const scale = req.auto ? undefined : req.scale
+    let task = await tasks.submit({ upload, type: req.type, scale, sync, callbackUrl }, deadline)
     if (task.state !== 1 && task.state! >= 0)
       task = await poll(task, deadline)
     if (task.state! < 0) {

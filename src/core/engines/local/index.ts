@@ -25,7 +25,14 @@ export function sharpenFor(scale: ScaleFactor, type: EnhanceType): { sigma: numb
  * With alpha, everything happens premultiplied and alpha is sharpened with the colour, so the
  * colour of transparent pixels never bleeds into the edge.
  */
-export function enhancePixels(data: Uint8Array, width: number, height: number, channels: number, scale: ScaleFactor, type: EnhanceType): Uint8Array {
+export function enhancePixels(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  scale: ScaleFactor,
+  type: EnhanceType,
+): Uint8Array {
   const hasAlpha = channels === 2 || channels === 4
   const colour = hasAlpha ? channels - 1 : channels
   const img = fromBytes(data, width, height, channels)
@@ -69,7 +76,12 @@ async function enhance({ source, info, scale, type }: EnhanceRequest): Promise<E
   const raw = await decode(source)
   const pixels = enhancePixels(raw.data, raw.width, raw.height, raw.channels, scale, type)
   const data = await encode(
-    { data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), width: raw.width * scale, height: raw.height * scale, channels: raw.channels },
+    {
+      data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength),
+      width: raw.width * scale,
+      height: raw.height * scale,
+      channels: raw.channels,
+    },
     originalOutputFormat(info),
   )
   return { data, provenance: { engine: 'local', scale, type } }
