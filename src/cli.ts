@@ -141,7 +141,7 @@ async function enhance(argv: string[]): Promise<number> {
         const { image } = outcome
         const target = join(out, image.fileName)
         await writeFile(target, image.data)
-        report.imageFinished(image.cached ? 'cached' : 'enhanced')
+        report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
         if (!values.quiet)
           console.log(`${upscaler.show(target)}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
         return

@@ -215,6 +215,23 @@ export interface EnhanceRequest {
   /** true when the import asked for `auto` (the API then lets the service choose, by the same rule) */
   auto: boolean
   type: EnhanceType
+  /** for billable engines: the task journal of this image, so a paid task is never paid again */
+  tasks?: TaskHooks
+}
+
+/**
+ * What a billable engine is given to never pay twice: a task an earlier build left unfinished,
+ * a place to journal each new task the moment it exists, and a budget to ask before paying again.
+ */
+export interface TaskHooks {
+  /** a task submitted for this very image by an earlier build that never finished it: resume it */
+  resume?: { taskId: string, submittedAt: number }
+  /** counts a new task and journals its id (undefined: the id is not safe to write, e.g. it carries the token) */
+  submitted: (taskId: string | undefined) => Promise<void>
+  /** the task ended without a usable result (a failed state, a corrupt image): nothing left to resume */
+  over: () => Promise<void>
+  /** asks for one more billable task (after the service's own failure, -2 or -8); false when `maxTasks` says no */
+  another: (why: string) => boolean
 }
 
 export interface EnhanceResult {

@@ -1,3 +1,4 @@
+import type { Options } from '../src/types'
 import type { Fault } from './server'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -19,7 +20,9 @@ describe('API faults the build survives', () => {
     ['state -8 (processing timed out)', [{ state: -8 }], { submits: 2 }],
     ['state -2 (result upload failed)', [{ state: -2 }], { submits: 2 }],
     ['two failed polls', [{ route: 'poll', status: 503, times: 2 }], { submits: 1 }],
-    ['a result URL that 404s', [{ route: 'result', status: 404 }], { submits: 2, downloads: 2 }],
+    // the task is paid for: its result is downloaded again (with a fresh URL from a poll), never submitted again
+    ['a result URL that 404s', [{ route: 'result', status: 404 }], { submits: 1, downloads: 2 }],
+    ['a result URL that answers 503 twice', [{ route: 'result', status: 503, times: 2 }], { submits: 1, downloads: 3 }],
   ])('%s', async (_, faults, expected, more) => {
     const s = await server()
     s.inject(...faults)
@@ -36,7 +39,7 @@ describe('API faults the build survives', () => {
 })
 
 describe('API faults that fail the build, naming the image and the cause, caching nothing', () => {
-  it.each<[string, Fault[], RegExp, number, object?]>([
+  it.each<[string, Fault[], RegExp, number, ({ journaled?: boolean } & Options)?]>([
     ['401', [{ status: 401, message: 'Invalid token' }], /the API rejected the token \(HTTP 401: Invalid token\); check the `token` option or UPSCALE_API_TOKEN/, 1],
     ['400 (upstream shape)', [{ status: 400, message: 'scale_factor must be 1, 2 or 4' }], /the submit answered HTTP 400: scale_factor must be 1, 2 or 4/, 1],
     ['413 (gateway shape)', [{ status: 413, shape: 'gateway', message: 'Request Entity Too Large' }], /the submit answered HTTP 413: Request Entity Too Large/, 1],
@@ -47,18 +50,21 @@ describe('API faults that fail the build, naming the image and the cause, cachin
     ['a corrupt result', [{ route: 'result', corrupt: true }], /the API's result is not a valid image .*; nothing was cached/, 1],
     ['a result of another size than the task says', [{ misreport: true }], /the API's result is 576×576 px but the task says 577×576; nothing was cached/, 1],
     ['an HTML error page on every attempt', [{ html: true, times: 10 }], /gave up after 2 attempts: 1\) the submit answered HTTP 502: an HTML page instead of JSON \(a proxy or gateway error\?\); 2\)/, 2, { retries: 1 }],
-    ['polls that keep failing (never submitted twice)', [{ route: 'poll', status: 503, times: 10 }], /polling task [\da-f-]{36} failed 3 times in a row; the last: polling answered HTTP 503/, 1, { retries: 2 }],
+    ['polls that keep failing (never submitted twice)', [{ route: 'poll', status: 503, times: 10 }], /polling task [\da-f-]{36} failed 3 times in a row; the last: polling answered HTTP 503/, 1, { retries: 2, journaled: true }],
     ['500 on every attempt', [{ status: 500, times: 10, message: 'boom' }], /gave up after 3 attempts: 1\) the submit answered HTTP 500: boom; 2\) the submit answered HTTP 500: boom; 3\) the submit answered HTTP 500: boom/, 3, { retries: 2 }],
-    ['a task that never ends', [], /the task took longer than taskTimeout \(0.3 s\)/, 1, { taskTimeout: 300, pollInterval: 50 }],
-  ])('%s', async (_, faults, message, submits, more) => {
-    const s = await server(more && 'taskTimeout' in more ? { pollsToFinish: 1000 } : {})
+    ['a task that never ends', [], /the task took longer than taskTimeout \(0.3 s\)/, 1, { taskTimeout: 300, pollInterval: 50, journaled: true }],
+  ])('%s', async (_, faults, message, submits, test) => {
+    // a task that may still finish stays journaled, for the next build to resume; a failed one does not
+    const { journaled = false, ...more } = test ?? {}
+    const s = await server('taskTimeout' in more ? { pollsToFinish: 1000 } : {})
     s.inject(...faults)
     const dir = await tempProject()
     const build = viteBuild(dir, MAIN, api(s, more))
     await expect(build).rejects.toThrow(/\[unplugin-upscale\] cannot upscale src\/bird\.png\?scale=2&upscale \(imported by src\/main\.js\): /)
     await expect(build).rejects.toThrow(message)
     expect(s.stats.submits).toBe(submits)
-    expect(await listFiles(join(dir, '.cache'))).toEqual([])
+    const left = (await listFiles(join(dir, '.cache'))).map(f => f.slice(f.lastIndexOf('/') + 1))
+    expect(left).toEqual(journaled ? [expect.stringMatching(/^[a-f\d]{64}\.task\.json$/)] : [])
   })
 
   it('state -3 when the service cannot fetch image_url', async () => {
@@ -73,9 +79,13 @@ describe('API faults that fail the build, naming the image and the cause, cachin
     const s = await server({ resultTtl: -1 })
     const dir = await tempProject()
     const build = viteBuild(dir, MAIN, api(s, { retries: 1 }))
-    await expect(build).rejects.toThrow(/gave up after 2 attempts: 1\) the result URL answered 404 \(expired or never stored\); 2\) the result URL answered 404/)
+    await expect(build).rejects.toThrow(/task [\da-f-]{36} is done \(and billed\), but its result could not be downloaded: gave up after 2 attempts: 1\) the result URL answered 404 \(expired or never stored\); 2\) the result URL answered 404/)
     expect(s.stats.downloads).toBe(2)
-    expect(await listFiles(join(dir, '.cache'))).toEqual([])
+    expect(s.stats.submits).toBe(1)
+    // no entry, but the task stays journaled: a later build resumes it instead of paying again
+    const left = await listFiles(join(dir, '.cache'))
+    expect(left).toHaveLength(1)
+    expect(left[0]).toMatch(/\.task\.json$/)
   })
 
   it('an upload over maxUploadBytes fails before any request', async () => {

@@ -19,9 +19,10 @@ function simulate(r: Reporter, clock: { t: number }): void {
     r.imageFinished('cached')
   for (let i = 3; i < 40; i++) {
     r.engineStarted('api')
+    r.taskSubmitted()
     clock.t += 150
-    r.engineFinished('api', i !== 7)
-    r.imageFinished(i === 7 ? 'failed' : 'enhanced')
+    r.engineFinished('api')
+    r.imageFinished(i === 7 ? 'failed' : 'enhanced', 'api')
   }
 }
 
@@ -36,7 +37,7 @@ describe('Reporter', () => {
     expect(text).toContain('\r\x1B[Kupscale 3/40 · 3 cached · 1 in flight')
     expect(text).toContain('\r\x1B[Kupscale 40/40 · 3 cached · 0 in flight')
     expect(text.split('\n')).toHaveLength(2) // the progress never adds lines; only the summary does
-    expect(text.endsWith('\r\x1B[K[unplugin-upscale] 40 images: 3 cached, 36 enhanced (36 API), 1 failed · 5.5 s waiting on the API · 36 billable tasks · 5.5 s\n')).toBe(true)
+    expect(text.endsWith('\r\x1B[K[unplugin-upscale] 40 images: 3 cached, 36 enhanced (36 API), 1 failed · 5.5 s waiting on the API · 37 billable tasks · 5.5 s\n')).toBe(true)
   })
 
   it('without a terminal, prints a few plain lines and no control codes', () => {

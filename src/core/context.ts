@@ -127,7 +127,7 @@ export class UpscaleContext {
         return original()
       case 'done': {
         const { image } = outcome
-        upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced')
+        upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
         const src = this.dev
           ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
           : this.emit(hookContext, image, file)

@@ -1,8 +1,8 @@
-import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, UpscaledImage, UpscaleParams } from '../types'
-import type { CacheEntry, InFlight } from './cache'
+import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
+import type { CacheEntry, InFlight, JournaledTask } from './cache'
 import { readFile } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
-import { DiskCache, enhancementKey, extensionOf, variantKey } from './cache'
+import { clearJournal, DiskCache, enhancementKey, extensionOf, readJournal, variantKey, writeJournal } from './cache'
 import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
 import { inFlightFor } from './state'
@@ -19,6 +19,8 @@ export interface ProcessedImage {
   metadata: Omit<UpscaledImage, 'src'>
   /** true when the enhancement came from the cache */
   cached: boolean
+  /** the engine that made it (the provider in its cache record) */
+  engine: string
 }
 
 /** Why a billable image was not sent: offline, a dry run, or past `maxTasks`. */
@@ -43,7 +45,11 @@ export type Outcome
 export interface PipelineHooks {
   damaged?: (file: string, why: string) => void
   engineStarted?: (engine: string) => void
-  engineFinished?: (engine: string, ok: boolean) => void
+  engineFinished?: (engine: string) => void
+  /** a billable task was submitted */
+  taskSubmitted?: () => void
+  /** something the user should know that is no failure (a task submitted again, a journal not written) */
+  warn?: (message: string) => void
 }
 
 /** Counts billable tasks of one build against `maxTasks`; offline or in a dry run, none is allowed. */
@@ -131,6 +137,7 @@ export class Pipeline {
           type: params.type,
         },
         cached: !fresh,
+        engine: entry.record.provider,
       },
     }
   }
@@ -177,14 +184,41 @@ export class Pipeline {
         const again = await this.read(key, file)
         if (again)
           return again
-        const held = this.engine.billable ? this.budget.spend() : undefined
-        return held ?? await this.enhanceNow(key, request)
+        // a task an earlier build paid for and never cached is resumed, which costs nothing more
+        const resume = this.engine.billable ? await readJournal(this.cache, key, this.engine) : undefined
+        const held = this.engine.billable && !resume ? this.budget.spend() : undefined
+        return held ?? await this.enhanceNow(key, { ...request, tasks: this.taskHooks(key, resume) })
       }
       finally {
         await release()
       }
     })
     return typeof made === 'string' ? { held: made } : { entry: made, fresh: true }
+  }
+
+  /** The journal and the budget of one image's billable tasks (see TaskHooks). */
+  private taskHooks(key: string, resume: JournaledTask | undefined): TaskHooks | undefined {
+    if (!this.engine.billable)
+      return undefined
+    const { id: provider, version: providerVersion } = this.engine
+    return {
+      resume,
+      submitted: async (taskId) => {
+        this.hooks.taskSubmitted?.()
+        if (taskId === undefined)
+          return
+        // a journal that cannot be written (a full disk) must not stop the task being paid for
+        await writeJournal(this.cache, { key, provider, providerVersion, taskId, submittedAt: Date.now() })
+          .catch(error => this.hooks.warn?.(`task ${taskId} could not be journaled (${(error as Error).message}); if this build stops before it is cached, the next one pays again`))
+      },
+      over: () => clearJournal(this.cache, key).catch(() => {}),
+      another: (why) => {
+        if (this.budget.spend())
+          return false
+        this.hooks.warn?.(why)
+        return true
+      },
+    }
   }
 
   /** Run the engine, check what it made, and cache it at once. */
@@ -195,10 +229,10 @@ export class Pipeline {
       result = await this.engine.enhance(request)
     }
     catch (error) {
-      this.hooks.engineFinished?.(this.engine.id, false)
+      this.hooks.engineFinished?.(this.engine.id)
       throw error
     }
-    this.hooks.engineFinished?.(this.engine.id, true)
+    this.hooks.engineFinished?.(this.engine.id)
     let meta
     try {
       meta = result.info ?? await checkImage(result.data)
@@ -213,6 +247,8 @@ export class Pipeline {
       params: { scale: request.scale, type: request.type, source: request.info },
       provenance: result.provenance,
     })
+    if (request.tasks)
+      await clearJournal(this.cache, key)
     this.used.add(key)
     this.written++
     return entry

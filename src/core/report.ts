@@ -20,6 +20,7 @@ export class Reporter {
   private cached = 0
   private failed = 0
   private enhanced = { local: 0, api: 0, other: 0 }
+  private submitted = 0
   private inFlight = 0
   private apiInFlight = 0
   private apiSince = 0
@@ -60,6 +61,7 @@ export class Reporter {
       cached: 0,
       failed: 0,
       enhanced: { local: 0, api: 0, other: 0 },
+      submitted: 0,
       inFlight: 0,
       apiInFlight: 0,
       apiWaitMs: 0,
@@ -75,7 +77,9 @@ export class Reporter {
     return {
       damaged: (file, why) => this.warn(`[unplugin-upscale] The cache entry of ${show(file)} is damaged (${why}): it is ignored and made again.`),
       engineStarted: engine => this.engineStarted(engine),
-      engineFinished: (engine, ok) => this.engineFinished(engine, ok),
+      engineFinished: engine => this.engineFinished(engine),
+      taskSubmitted: () => this.taskSubmitted(),
+      warn: message => this.warn(`[unplugin-upscale] ${message}`),
     }
   }
 
@@ -83,14 +87,24 @@ export class Reporter {
     this.images.add(id)
   }
 
-  /** `held`: not sent (offline, dry run, maxTasks); listed separately at the end. */
-  imageFinished(outcome: 'cached' | 'enhanced' | 'failed' | 'held'): void {
+  /**
+   * Each image ends once, in one of these: so cached + enhanced + failed + held is the number of
+   * images, however the work was shared. `held`: not sent (offline, dry run, maxTasks).
+   */
+  imageFinished(outcome: 'cached' | 'enhanced' | 'failed' | 'held', engine?: string): void {
     this.done++
     if (outcome === 'cached')
       this.cached++
     if (outcome === 'failed')
       this.failed++
+    if (outcome === 'enhanced')
+      this.enhanced[engine === 'api' || engine === 'local' ? engine : 'other']++
     this.progress()
+  }
+
+  /** A billable task was submitted (each one, retries included): the summary's "billable tasks". */
+  taskSubmitted(): void {
+    this.submitted++
   }
 
   engineStarted(engine: string): void {
@@ -100,12 +114,10 @@ export class Reporter {
     this.progress()
   }
 
-  engineFinished(engine: string, ok: boolean): void {
+  engineFinished(engine: string): void {
     this.inFlight--
     if (engine === 'api' && --this.apiInFlight === 0)
       this.apiWaitMs += this.now() - this.apiSince
-    if (ok)
-      this.enhanced[engine === 'api' || engine === 'local' ? engine : 'other']++
   }
 
   /** `upscale 12/40 · 3 cached · 2 in flight`: shown only once something is being enhanced. */
@@ -140,7 +152,7 @@ export class Reporter {
     const { local, api, other } = this.enhanced
     const enhanced = local + api + other
     const by = [api && `${api} API`, local && `${local} local`, other && `${other} custom`].filter(Boolean).join(', ')
-    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(api, 'billable task')} · ${seconds(this.now() - this.started)}`
+    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')} · ${seconds(this.now() - this.started)}`
   }
 
   summary(): void {

@@ -18,8 +18,10 @@ export const isKeyFolder = (name: string): boolean => /^[a-f\d]{2}$/.test(name)
 export const ENTRY_FILE = /^([a-f\d]{64})\.(?:json|jpg|png|webp|avif)$/
 /** The lock of a key while a build works on it */
 export const LOCK_FILE = /^[a-f\d]{64}\.lock$/
+/** The journal of a paid task not cached yet */
+export const JOURNAL_FILE = /^[a-f\d]{64}\.task\.json$/
 /** A temp file of an atomic write (`<name>.<pid>.<random>.tmp`) */
-export const TEMP_FILE = /^[a-f\d]{64}\.\w+\.\d+\.[a-f\d]{8}\.tmp$/
+export const TEMP_FILE = /^[a-f\d]{64}\.[\w.]+\.\d+\.[a-f\d]{8}\.tmp$/
 
 export class CacheLayout {
   constructor(readonly dir: string) {}
@@ -38,5 +40,9 @@ export class CacheLayout {
 
   lockPath(key: string): string {
     return join(this.folder(key), `${key}.lock`)
+  }
+
+  journalPath(key: string): string {
+    return join(this.folder(key), `${key}.task.json`)
   }
 }

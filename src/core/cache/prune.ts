@@ -1,7 +1,7 @@
 import type { CacheLayout } from './layout'
 import { lstat, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ENTRY_FILE, isKeyFolder, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
+import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
@@ -122,7 +122,7 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
       continue
     }
     for (const file of await readdir(path)) {
-      const ours = ENTRY_FILE.test(file) || TEMP_FILE.test(file) || LOCK_FILE.test(file)
+      const ours = [ENTRY_FILE, TEMP_FILE, LOCK_FILE, JOURNAL_FILE].some(name => name.test(file))
       const fileInfo = await lstat(join(path, file))
       if (ours && (fileInfo.isFile() || fileInfo.isSymbolicLink()))
         await rm(join(path, file), { force: true })

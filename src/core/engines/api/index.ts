@@ -24,6 +24,13 @@ const SERVICE_FORMATS: Record<string, string> = { jpeg: 'image/jpeg', png: 'imag
 /** The largest result accepted: the service caps the long side at 4096 px, a PNG of that is < 70 MB. */
 const MAX_RESULT_BYTES = 128 * 1024 * 1024
 
+/** The result arrived and is not what the task says: the task is over, and downloading it again would not help. */
+class BadResult extends ApiError {}
+
+type ResultImage = Required<EnhanceResult>['info'] & { data: Buffer }
+/** A task at its end: its result when it succeeded, else only its (negative) state. */
+interface Finished { task: TaskData, result?: ResultImage }
+
 /**
  * The API engine: prepares the upload, runs a task (submit, poll, download) within the shared
  * concurrency and rate limits, retries what the contract says may be retried, and never lets the
@@ -97,7 +104,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
   }
 
   /** The result, checked by one decode: a whole image of the size the task reports. */
-  async function download(task: TaskData, deadline: AbortSignal): Promise<Required<EnhanceResult>['info'] & { data: Buffer }> {
+  async function download(task: TaskData, deadline: AbortSignal): Promise<ResultImage> {
     const res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes: MAX_RESULT_BYTES }, deadline, tooLong)
     if (res.status === 404)
       throw new Retryable('the result URL answered 404 (expired or never stored)')
@@ -110,46 +117,137 @@ export function createApiEngine(settings: ApiSettings): Engine {
       info = await checkImage(res.body)
     }
     catch (error) {
-      throw new ApiError(`the API's result is not a valid image (${(error as Error).message}); nothing was cached`)
+      throw new BadResult(`the API's result is not a valid image (${(error as Error).message}); nothing was cached`)
     }
     if (task.image_width && task.image_height && (info.width !== task.image_width || info.height !== task.image_height))
-      throw new ApiError(`the API's result is ${info.width}×${info.height} px but the task says ${task.image_width}×${task.image_height}; nothing was cached`)
+      throw new BadResult(`the API's result is ${info.width}×${info.height} px but the task says ${task.image_width}×${task.image_height}; nothing was cached`)
     return { ...info, data: res.body }
   }
 
-  async function attempt(req: EnhanceRequest, upload: Upload, deadline: AbortSignal): Promise<EnhanceResult> {
-    await limits.rate.wait()
+  /** Submit until a task exists: a 429, a 5xx or a dropped connection created none, so trying again is free. */
+  async function submit(req: EnhanceRequest, upload: Upload, deadline: AbortSignal, history: string[]): Promise<TaskData> {
     const { sync, callbackUrl } = settings
     const scale = req.auto ? undefined : req.scale
-    let task = await tasks.submit({ upload, type: req.type, scale, sync, callbackUrl }, deadline)
-    if (task.state !== 1 && task.state! >= 0)
-      task = await poll(task, deadline)
-    if (task.state! < 0) {
-      const why = `the task ended in state ${task.state} (${task.state_detail ?? 'no detail'})`
-      throw RETRYABLE_STATES.has(task.state!) ? new Retryable(why) : new ApiError(why)
+    for (;;) {
+      try {
+        await limits.rate.wait()
+        const task = await tasks.submit({ upload, type: req.type, scale, sync, callbackUrl }, deadline)
+        if (!task.task_id)
+          throw new ApiError('the submit answered a task without a task_id')
+        // an id that carries the token (an echoing server) is never written to disk
+        await req.tasks?.submitted(http.redact(task.task_id) === task.task_id ? task.task_id : undefined)
+        return task
+      }
+      catch (error) {
+        await retryOrThrow(error, history, deadline)
+      }
     }
-    if (!task.image)
-      throw new Retryable('the task is complete but has no image URL')
-    const { data, ...info } = await download(task, deadline)
-    return {
-      data,
-      info,
-      provenance: {
-        taskId: task.task_id,
-        serviceType: task.type,
-        scale: req.auto ? 'auto' : req.scale,
-        width: task.image_width,
-        height: task.image_height,
-        completedAt: task.completed_at,
-        timeElapsed: task.time_elapsed,
-        input: 'url' in upload ? 'image_url' : 'image_file',
-        sync: settings.sync,
-      },
+  }
+
+  /** After a Retryable failure: wait (backoff, or the server's Retry-After) while attempts remain, else give up. */
+  async function retryOrThrow(error: unknown, history: string[], deadline: AbortSignal): Promise<void> {
+    if (!(error instanceof Retryable))
+      throw error
+    history.push(error.message)
+    if (history.length > settings.retries)
+      throw new ApiError(`gave up after ${history.length} attempts: ${history.map((h, i) => `${i + 1}) ${h}`).join('; ')}`)
+    if (error.waitMs !== undefined)
+      limits.rate.pause(error.waitMs)
+    await delay(error.waitMs ?? backoff(history.length - 1, settings.retryDelay), deadline)
+  }
+
+  /** A task that exists (and may be billed) is polled and downloaded, never submitted again for a transport failure. */
+  async function finish(req: EnhanceRequest, task: TaskData, deadline: AbortSignal): Promise<Finished> {
+    const history: string[] = []
+    for (;;) {
+      if (task.state !== 1 && task.state! >= 0)
+        task = await poll(task, deadline)
+      if (task.state! < 0)
+        return { task }
+      try {
+        if (!task.image)
+          throw new Retryable('the task is complete but has no image URL')
+        return { task, result: await download(task, deadline) }
+      }
+      catch (error) {
+        if (error instanceof BadResult) {
+          await req.tasks?.over()
+          throw error
+        }
+        try {
+          await retryOrThrow(error, history, deadline)
+        }
+        catch (final) {
+          throw new ApiError(`task ${task.task_id} is done (and billed), but its result could not be downloaded: ${(final as Error).message}. `
+            + 'Its id is journaled in the cache: the next build downloads it instead of paying again, while the service keeps it (about an hour)')
+        }
+        // the result URL may have expired or moved: ask the task again for a fresh one
+        task = { ...task, state: 0 }
+      }
+    }
+  }
+
+  async function attempts(req: EnhanceRequest, upload: Upload | undefined, deadline: AbortSignal): Promise<EnhanceResult> {
+    const history: string[] = []
+    // an earlier build paid for this image and never cached it: pick its task up where it was
+    let task = req.tasks?.resume ? await resumed(req.tasks.resume.taskId, deadline) : undefined
+    for (;;) {
+      if (limits.state.tokenRejected)
+        throw new ApiError('the API rejected the token earlier in this build; check the `token` option or UPSCALE_API_TOKEN')
+      task ??= await submit(req, upload ?? await prepare(req), deadline, history)
+      const done = await finish(req, task, deadline)
+      if (done.result) {
+        const { data, ...info } = done.result
+        const t = done.task
+        return {
+          data,
+          info,
+          provenance: {
+            taskId: http.redact(String(t.task_id)),
+            serviceType: t.type,
+            scale: req.auto ? 'auto' : req.scale,
+            width: t.image_width,
+            height: t.image_height,
+            completedAt: t.completed_at,
+            timeElapsed: t.time_elapsed,
+            input: upload && 'url' in upload ? 'image_url' : 'image_file',
+            sync: settings.sync,
+            ...(req.tasks?.resume?.taskId === t.task_id ? { resumed: true } : {}),
+          },
+        }
+      }
+      await req.tasks?.over()
+      const { state, state_detail: detail } = done.task
+      const why = `the task ended in state ${state} (${detail ?? 'no detail'})`
+      if (!RETRYABLE_STATES.has(state!))
+        throw new ApiError(why)
+      // the service's own failure: the documented remedy is a new task, which is billed again
+      history.push(why)
+      if (history.length > settings.retries)
+        throw new ApiError(`gave up after ${history.length} attempts: ${history.map((h, i) => `${i + 1}) ${h}`).join('; ')}`)
+      if (req.tasks && !req.tasks.another(`task ${done.task.task_id}: ${why}; submitting it again (one more billable task)`))
+        throw new ApiError(`${why}, and maxTasks allows no new task to replace it`)
+      task = undefined
+    }
+  }
+
+  /** The task an earlier build journaled, as the service sees it now; undefined when it is forgotten. */
+  async function resumed(taskId: string, deadline: AbortSignal): Promise<TaskData | undefined> {
+    try {
+      await limits.rate.wait()
+      return await tasks.get(taskId, deadline)
+    }
+    catch (error) {
+      if (limits.state.tokenRejected)
+        throw error
+      settings.debug?.(`journaled task ${http.redact(taskId)} cannot be resumed (${(error as Error).message}): submitting anew`)
+      return undefined
     }
   }
 
   async function run(req: EnhanceRequest): Promise<EnhanceResult> {
-    const upload = await prepare(req)
+    // a resumed task needs no upload; the source's limits are checked for a new one
+    const upload = req.tasks?.resume ? undefined : await prepare(req)
     // a timer of our own: a bare AbortSignal.timeout() can be collected, and then never fires
     const task = new AbortController()
     const timer = setTimeout(() => task.abort(), settings.taskTimeout)
@@ -158,27 +256,6 @@ export function createApiEngine(settings: ApiSettings): Engine {
     }
     finally {
       clearTimeout(timer)
-    }
-  }
-
-  async function attempts(req: EnhanceRequest, upload: Upload, deadline: AbortSignal): Promise<EnhanceResult> {
-    const history: string[] = []
-    for (let n = 0; ; n++) {
-      if (limits.state.tokenRejected)
-        throw new ApiError('the API rejected the token earlier in this build; check the `token` option or UPSCALE_API_TOKEN')
-      try {
-        return await attempt(req, upload, deadline)
-      }
-      catch (error) {
-        if (!(error instanceof Retryable))
-          throw error
-        history.push(error.message)
-        if (n >= settings.retries)
-          throw new ApiError(`gave up after ${n + 1} attempts: ${history.map((h, i) => `${i + 1}) ${h}`).join('; ')}`)
-        if (error.waitMs !== undefined)
-          limits.rate.pause(error.waitMs)
-        await delay(error.waitMs ?? backoff(n, settings.retryDelay), deadline)
-      }
     }
   }
 
