@@ -106,6 +106,19 @@ export interface Options {
    */
   maxUploadSide?: number
   /**
+   * The largest image (width × height, after enlargement) this plugin makes or accepts: larger
+   * sources fail before anything is decoded or paid, and larger API results before they are
+   * decoded. The local engine needs about 40 bytes per output pixel while it works.
+   * @default 50000000 (50 megapixels, e.g. 8192 × 6104)
+   */
+  maxOutputPixels?: number
+  /**
+   * API: the largest result download in bytes (counted after any decompression); a result that
+   * announces or sends more is refused.
+   * @default 134217728 (128 MiB)
+   */
+  maxResultBytes?: number
+  /**
    * API: most billable tasks one build may send; beyond it the build fails listing the images it
    * would have sent.
    * @default Infinity

@@ -87,9 +87,14 @@ function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
  * Width, height and format of encoded bytes, after one decode of every pixel (streamed, so memory
  * stays small): a truncated or corrupt file fails here instead of being cached.
  */
-export async function checkImage(bytes: Buffer): Promise<{ width: number, height: number, format: string }> {
+export async function checkImage(bytes: Buffer, maxPixels: number): Promise<{ width: number, height: number, format: string }> {
   const meta = await readOutputMeta(bytes)
-  await sharp(bytes, { failOn: 'error', sequentialRead: true }).resize(16, 16, { fit: 'inside' }).raw().toBuffer()
+  if (meta.width * meta.height > maxPixels)
+    throw new ImageError(`it is ${meta.width}×${meta.height} px, more than maxOutputPixels (${maxPixels}); it was not decoded`)
+  await sharp(bytes, { failOn: 'error', sequentialRead: true, limitInputPixels: maxPixels })
+    .resize(16, 16, { fit: 'inside' })
+    .raw()
+    .toBuffer()
   return meta
 }
 

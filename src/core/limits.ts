@@ -33,23 +33,43 @@ export class Semaphore {
   }
 }
 
-/** Spaces calls at least 1/perSecond apart; a 429's Retry-After pushes every caller back. */
+/**
+ * At most `perSecond` calls in any window of one second (plus a little slack for the network, since
+ * the server counts arrivals), and calls spaced at least 1/perSecond apart so they do not come in
+ * bursts. Below one per second, one call per 1/perSecond seconds. A 429's Retry-After pushes
+ * every caller back.
+ */
 export class RateLimiter {
-  private next = 0
-  constructor(readonly perSecond: number) {}
+  private readonly times: number[] = []
+  private pausedUntil = 0
+  private readonly perWindow: number
+  private readonly windowMs: number
+
+  constructor(readonly perSecond: number, slackMs = 50) {
+    this.perWindow = Math.max(1, Math.floor(perSecond))
+    this.windowMs = Math.max(1000, (this.perWindow / perSecond) * 1000) + slackMs
+  }
 
   async wait(): Promise<void> {
-    if (!Number.isFinite(this.perSecond))
-      return this.next > Date.now() ? sleep(this.next - Date.now()) : undefined
     const now = Date.now()
-    const at = Math.max(now, this.next)
-    this.next = at + 1000 / this.perSecond
+    let at = Math.max(now, this.pausedUntil)
+    if (Number.isFinite(this.perSecond)) {
+      const last = this.times.at(-1)
+      if (last !== undefined)
+        at = Math.max(at, last + 1000 / this.perSecond)
+      const nthLast = this.times.at(-this.perWindow)
+      if (this.times.length >= this.perWindow && nthLast !== undefined)
+        at = Math.max(at, nthLast + this.windowMs)
+      this.times.push(at)
+      if (this.times.length > this.perWindow)
+        this.times.splice(0, this.times.length - this.perWindow)
+    }
     if (at > now)
       await sleep(at - now)
   }
 
   pause(ms: number): void {
-    this.next = Math.max(this.next, Date.now() + ms)
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms)
   }
 }
 

@@ -33,6 +33,8 @@ const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   maxUploadBytes: 15 * 1024 * 1024,
   maxUploadSide: 4096,
   maxTasks: Infinity,
+  maxOutputPixels: 50_000_000,
+  maxResultBytes: 128 * 1024 * 1024,
   offline: undefined,
   onError: 'fail',
   maxAge: 180 * 24 * 3_600_000,
@@ -56,6 +58,8 @@ const NUMBERS = {
   maxUploadBytes: { min: 1, integer: true, infinite: false },
   maxUploadSide: { min: 1, integer: true, infinite: false },
   maxTasks: { min: 0, integer: true, infinite: true },
+  maxOutputPixels: { min: 1, integer: true, infinite: false },
+  maxResultBytes: { min: 1, integer: true, infinite: false },
   maxAge: { min: 0, integer: false, infinite: true },
   maxSize: { min: 0, integer: false, infinite: true },
 } as const
@@ -105,8 +109,13 @@ export function resolveOptions(
   const onError = oneOf('onError', o.onError, ['fail', 'original'] as const, true)
 
   const apiUrl = (nonEmpty('apiUrl', o.apiUrl) ?? nonEmpty('UPSCALE_API_URL', env.UPSCALE_API_URL) ?? DEFAULT_API_URL).replace(/\/+$/, '')
-  const protocol = URL.canParse(apiUrl) ? new URL(apiUrl).protocol : undefined
-  if (protocol !== 'http:' && protocol !== 'https:')
+  const url = URL.canParse(apiUrl) ? new URL(apiUrl) : undefined
+  if (url && (url.username || url.password)) {
+    url.username = ''
+    url.password = ''
+    fail('apiUrl', `must not carry a user name or password (got ${JSON.stringify(`${url.protocol}//***@${url.host}`)}): give the API token as the \`token\` option or UPSCALE_API_TOKEN`)
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
     fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(apiUrl)})`)
 
   if (typeof o.cacheDir !== 'string' || o.cacheDir === '')

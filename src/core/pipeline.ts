@@ -1,6 +1,6 @@
 import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
 import { clearJournal, DiskCache, enhancementKey, extensionOf, readJournal, variantKey, writeJournal } from './cache'
 import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
@@ -52,6 +52,11 @@ export interface PipelineHooks {
   warn?: (message: string) => void
 }
 
+/** The cache could not be written: a setup problem, never a reason to emit the original. */
+export class CacheWriteError extends Error {
+  override name = 'CacheWriteError'
+}
+
 /** Counts billable tasks of one build against `maxTasks`; offline or in a dry run, none is allowed. */
 export class Budget {
   used = 0
@@ -86,7 +91,10 @@ export class Pipeline {
   private readonly reported = new Set<string>()
   private readonly inFlight: InFlight<CacheEntry | HeldReason>
 
+  private readonly maxOutputPixels: number
+
   constructor(options: ResolvedOptions, readonly engine: Engine, private readonly hooks: PipelineHooks = {}) {
+    this.maxOutputPixels = options.maxOutputPixels
     this.cache = new DiskCache(options.cacheDir)
     this.budget = new Budget(options.maxTasks, options.dryRun, options.offline)
     this.inFlight = inFlightFor(options.cacheDir)
@@ -104,6 +112,11 @@ export class Pipeline {
     const source = await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
+    const pixels = info.width * scale * info.height * scale
+    if (pixels > this.maxOutputPixels) {
+      throw new ImageError(`it is ${info.width}×${info.height} px, so ${scale}x would make ${(pixels / 1e6).toFixed(1)} megapixels, `
+        + `more than maxOutputPixels (${(this.maxOutputPixels / 1e6).toFixed(1)} MP); ask for a smaller scale, or raise the option \`maxOutputPixels\``)
+    }
     const auto = params.scale === 'auto'
     const enhanced = await this.enhanced({ file, source, info, scale, auto, type: params.type }, cachedOnly)
     if ('held' in enhanced)
@@ -126,7 +139,7 @@ export class Pipeline {
         data: final.data,
         key: final.record.key,
         ext,
-        fileName: `${basename(file, extname(file))}@${scale}x.${ext}`,
+        fileName: `${assetBase(file)}@${scale}x.${ext}`,
         metadata: {
           width: meta.width,
           height: meta.height,
@@ -178,7 +191,7 @@ export class Pipeline {
     if (cachedOnly)
       return { notCached: true }
     const made = await this.inFlight.run(key, async () => {
-      const release = await this.cache.lock(key)
+      const release = await this.writing(() => this.cache.lock(key))
       try {
         // another process may have finished it while this one waited for the lock
         const again = await this.read(key, file)
@@ -194,6 +207,20 @@ export class Pipeline {
       }
     })
     return typeof made === 'string' ? { held: made } : { entry: made, fresh: true }
+  }
+
+  /** A write to the cache, its failure said in the user's terms: which folder, and what to change. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    }
+    catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (!code || !['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOSPC', 'EDQUOT', 'EISDIR'].includes(code))
+        throw error
+      throw new CacheWriteError(`the cache directory ${this.cache.dir} cannot be written (${code}: ${(error as Error).message}); `
+        + 'make it writable (or free some space), or point the `cacheDir` option at a folder that is')
+    }
   }
 
   /** The journal and the budget of one image's billable tasks (see TaskHooks). */
@@ -235,18 +262,18 @@ export class Pipeline {
     this.hooks.engineFinished?.(this.engine.id)
     let meta
     try {
-      meta = result.info ?? await checkImage(result.data)
+      meta = result.info ?? await checkImage(result.data, this.maxOutputPixels)
     }
     catch (error) {
       throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
     }
-    const entry = await this.cache.put(key, result.data, {
+    const entry = await this.writing(() => this.cache.put(key, result.data, {
       ...meta,
       provider: this.engine.id,
       providerVersion: this.engine.version,
       params: { scale: request.scale, type: request.type, source: request.info },
       provenance: result.provenance,
-    })
+    }))
     if (request.tasks)
       await clearJournal(this.cache, key)
     this.used.add(key)
@@ -260,12 +287,12 @@ export class Pipeline {
     return await this.read(key, file) ?? this.inFlight.run(key, async (): Promise<CacheEntry> => {
       const data = await convert(from.data, format, quality)
       const meta = await readOutputMeta(data)
-      const entry = await this.cache.put(key, data, {
+      const entry = await this.writing(() => this.cache.put(key, data, {
         ...meta,
         provider: 'sharp',
         providerVersion: 'convert-1',
         params: { from: from.record.key, format, quality },
-      })
+      }))
       this.used.add(key)
       this.written++
       return entry
@@ -273,12 +300,34 @@ export class Pipeline {
   }
 }
 
+/** The largest source file read: far beyond any image the engines take, far below a runaway read. */
+const MAX_SOURCE_BYTES = 256 * 1024 * 1024
+
+/** The source's bytes: a regular file (a link to one is fine; a device, a pipe or a folder is not), of sane size. */
 async function readSource(file: string): Promise<Buffer> {
+  let handle
   try {
-    return await readFile(file)
+    handle = await open(file, 'r')
+    const info = await handle.stat()
+    if (!info.isFile())
+      throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')
+    if (info.size > MAX_SOURCE_BYTES)
+      throw new ImageError(`the file is ${(info.size / 1e6).toFixed(0)} MB; sources over ${MAX_SOURCE_BYTES / 1024 / 1024} MiB are not read`)
+    return await handle.readFile()
   }
   catch (error) {
+    if (error instanceof ImageError)
+      throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new ImageError(code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? (error as Error).message})`)
   }
+  finally {
+    await handle?.close()
+  }
+}
+
+/** The source's name for the asset, kept short: file systems refuse names over 255 bytes. */
+function assetBase(file: string): string {
+  const base = basename(file, extname(file))
+  return Buffer.byteLength(base) <= 64 ? base : Buffer.from(base).subarray(0, 64).toString().replace(/\uFFFD+$/, '')
 }

@@ -21,7 +21,7 @@ export class QueryError extends Error {
 }
 
 /** True when the id carries an `upscale` query key (cheap, for hook filters). */
-export const UPSCALE_ID = /\?(?:.*&)?upscale(?:[=&]|$)/
+export const UPSCALE_ID = /\?(?:.*&)?upscale(?:[=&#]|$)/
 
 function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value))
@@ -37,9 +37,12 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   const q = id.indexOf('?')
   if (q < 0)
     return null
-  const query = new URLSearchParams(id.slice(q + 1))
+  const hash = id.indexOf('#', q)
+  const query = new URLSearchParams(id.slice(q + 1, hash < 0 ? undefined : hash))
   if (!query.has('upscale'))
     return null
+  if (hash >= 0)
+    throw new QueryError(`a fragment (\`${id.slice(hash)}\`) means nothing to an image import and would hide \`upscale\` from other plugins; remove it`)
 
   const seen = new Set<string>()
   for (const key of query.keys()) {

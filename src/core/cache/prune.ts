@@ -1,5 +1,5 @@
 import type { CacheLayout } from './layout'
-import { lstat, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { lstat, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
 
@@ -12,15 +12,13 @@ export interface PruneResult { removed: number, freed: number, remaining: number
 /** Every entry: key, the bytes its files take, and when a build last used it (its record's mtime). */
 export async function listEntries(layout: CacheLayout): Promise<EntryUsage[]> {
   const byKey = new Map<string, EntryUsage>()
-  for (const folder of await readdir(layout.dir).catch(() => [] as string[])) {
-    if (!isKeyFolder(folder))
-      continue
+  for (const folder of await keyFolders(layout)) {
     for (const name of await readdir(join(layout.dir, folder)).catch(() => [] as string[])) {
       const key = ENTRY_FILE.exec(name)?.[1]
       if (!key)
         continue
-      const info = await stat(join(layout.dir, folder, name)).catch(() => undefined)
-      if (!info)
+      const info = await lstat(join(layout.dir, folder, name)).catch(() => undefined)
+      if (!info?.isFile())
         continue
       const entry = byKey.get(key) ?? { key, bytes: 0, lastUsed: -1 }
       entry.bytes += info.size
@@ -33,9 +31,20 @@ export async function listEntries(layout: CacheLayout): Promise<EntryUsage[]> {
   return [...byKey.values()].map(e => (e.lastUsed < 0 ? { ...e, lastUsed: 0 } : e))
 }
 
+/**
+ * The key folders of the cache: real folders named by two hex digits. A link in their place (to
+ * anywhere) is never followed, so nothing outside the cache dir is read or deleted through it.
+ */
+async function keyFolders(layout: CacheLayout): Promise<string[]> {
+  const entries = await readdir(layout.dir, { withFileTypes: true }).catch(() => [])
+  return entries.filter(e => e.isDirectory() && isKeyFolder(e.name)).map(e => e.name)
+}
+
 /** Remove an entry: the record first, so nobody reads a record whose image is gone. */
 export async function removeEntry(layout: CacheLayout, key: string): Promise<void> {
   const folder = layout.folder(key)
+  if (!(await lstat(folder).catch(() => undefined))?.isDirectory())
+    return
   await rm(layout.recordPath(key), { force: true })
   for (const name of await readdir(folder).catch(() => [] as string[])) {
     if (name.startsWith(`${key}.`) && ENTRY_FILE.test(name))
@@ -69,13 +78,11 @@ export async function prune(layout: CacheLayout, settings: PruneSettings): Promi
 
 /** Temp files older than an hour were left by a writer that died before its rename. */
 async function removeLeftovers(layout: CacheLayout, now: number): Promise<void> {
-  for (const folder of await readdir(layout.dir).catch(() => [] as string[])) {
-    if (!isKeyFolder(folder))
-      continue
+  for (const folder of await keyFolders(layout)) {
     for (const name of await readdir(join(layout.dir, folder)).catch(() => [] as string[])) {
       if (!TEMP_FILE.test(name))
         continue
-      const info = await stat(join(layout.dir, folder, name)).catch(() => undefined)
+      const info = await lstat(join(layout.dir, folder, name)).catch(() => undefined)
       if (info && now - info.mtimeMs > 3_600_000)
         await rm(join(layout.dir, folder, name), { force: true })
     }

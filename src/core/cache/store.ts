@@ -1,8 +1,11 @@
+import type { Stats } from 'node:fs'
 import type { LockOptions } from './lock'
 import type { EntryUsage, PruneResult, PruneSettings } from './prune'
 import type { CacheRecord } from './record'
-import { mkdir, readFile, stat, utimes } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readOutputMeta } from '../image'
 import { writeAtomic } from './atomic'
 import { CACHE_FORMAT, CacheLayout, extensionOf } from './layout'
 import { acquireLock } from './lock'
@@ -27,12 +30,18 @@ export class DiskCache extends CacheLayout {
    * match the record's size, and its SHA-256 whenever the image's size/mtime/inode stamp changed.
    */
   async lookup(key: string): Promise<Lookup> {
+    // the cache never follows a link it did not make: not a key folder, not a record, not an image
+    const folder = await lstat(this.folder(key)).catch(() => undefined)
+    if (!folder)
+      return { missing: true }
+    if (!folder.isDirectory())
+      return { corrupt: 'its folder is a link or a file, not a folder the cache made' }
     let text: string
     try {
-      text = await readFile(this.recordPath(key), 'utf8')
+      text = (await readNoFollow(this.recordPath(key))).data.toString('utf8')
     }
-    catch {
-      return { missing: true }
+    catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { missing: true } : { corrupt: `its record cannot be read (${(error as NodeJS.ErrnoException).code})` }
     }
     const parsed = parseRecord(text, key)
     if (!('record' in parsed))
@@ -42,18 +51,23 @@ export class DiskCache extends CacheLayout {
     let data: Buffer
     let info
     try {
-      [data, info] = await Promise.all([readFile(path), stat(path)])
+      ({ data, info } = await readNoFollow(path, record.bytes))
     }
-    catch {
-      return { corrupt: 'its image file is missing' }
+    catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      return { corrupt: code === 'ENOENT' ? 'its image file is missing' : `its image is not a plain file the cache wrote (${code ?? (error as Error).message})` }
     }
     if (data.length !== record.bytes)
       return { corrupt: `its image has ${data.length} bytes, the record says ${record.bytes}` }
     if (record.verified === stampOf(info))
       return { entry: { record, data, path } }
-    // changed since it was last checked (written anew, restored from a CI cache, altered): hash it
+    // changed since it was last checked (written anew, restored from a CI cache, altered): hash it,
+    // and read its header back
     if (sha256(data) !== record.sha256)
       return { corrupt: 'its image does not match the checksum in its record' }
+    const header = await readOutputMeta(data).catch(() => undefined)
+    if (header?.width !== record.width || header.height !== record.height || header.format !== record.format)
+      return { corrupt: 'its image does not decode to the size and format in its record' }
     return { entry: { record: { ...record, verified: stampOf(info) }, data, path }, restamp: true }
   }
 
@@ -104,5 +118,25 @@ export class DiskCache extends CacheLayout {
 
   prune(settings: PruneSettings): Promise<PruneResult> {
     return prune(this, settings)
+  }
+}
+
+/**
+ * A file's bytes and stat, refusing a symbolic link (O_NOFOLLOW) and anything but a regular file,
+ * and reading no more than `limit` + 1 bytes (a record says how large its image is).
+ */
+async function readNoFollow(path: string, limit = 1 << 20): Promise<{ data: Buffer, info: Stats }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    const info = await handle.stat()
+    if (!info.isFile())
+      throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' })
+    const size = Math.min(info.size, limit + 1)
+    const data = Buffer.alloc(size)
+    const { bytesRead } = await handle.read(data, 0, size, 0)
+    return { data: data.subarray(0, bytesRead), info }
+  }
+  finally {
+    await handle.close()
   }
 }

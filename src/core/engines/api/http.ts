@@ -105,7 +105,7 @@ export class Transport {
 
 /** The body, refused as soon as it is announced or grows larger than `maxBytes`. */
 async function readCapped(res: Awaited<ReturnType<typeof fetch>>, maxBytes: number, what: string): Promise<Buffer> {
-  const tooLarge = (): ApiError => new ApiError(`${what} answered with more than ${maxBytes} bytes; nothing more was read`)
+  const tooLarge = (): ApiError => new ApiError(`${what} answered with more than ${maxBytes} bytes (option \`maxResultBytes\` for results); nothing more was read`)
   const announced = Number(res.headers.get('content-length'))
   if (announced > maxBytes) {
     await res.body?.cancel().catch(() => {})

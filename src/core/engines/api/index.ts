@@ -13,7 +13,7 @@ export { errorMessage } from './task'
 
 /** The resolved options the API client reads, with the token known to be set. */
 export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout' | 'retries'
-  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'> & {
+  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl' | 'maxOutputPixels' | 'maxResultBytes'> & {
     token: string
     /** one line per request: method, path, status, time (never a header) */
     debug?: (line: string) => void
@@ -21,8 +21,6 @@ export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency
 
 /** Input formats the service takes as they are; others are converted to PNG first (lossless). */
 const SERVICE_FORMATS: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff' }
-/** The largest result accepted: the service caps the long side at 4096 px, a PNG of that is < 70 MB. */
-const MAX_RESULT_BYTES = 128 * 1024 * 1024
 
 /** The result arrived and is not what the task says: the task is over, and downloading it again would not help. */
 class BadResult extends ApiError {}
@@ -105,7 +103,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
 
   /** The result, checked by one decode: a whole image of the size the task reports. */
   async function download(task: TaskData, deadline: AbortSignal): Promise<ResultImage> {
-    const res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes: MAX_RESULT_BYTES }, deadline, tooLong)
+    const maxBytes = settings.maxResultBytes
+    const res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes }, deadline, tooLong)
     if (res.status === 404)
       throw new Retryable('the result URL answered 404 (expired or never stored)')
     if (res.status >= 500)
@@ -114,7 +113,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
       throw new ApiError(`the result URL answered HTTP ${res.status}`)
     let info
     try {
-      info = await checkImage(res.body)
+      info = await checkImage(res.body, settings.maxOutputPixels)
     }
     catch (error) {
       throw new BadResult(`the API's result is not a valid image (${(error as Error).message}); nothing was cached`)
