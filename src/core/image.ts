@@ -87,7 +87,7 @@ function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
  * Width, height and format of encoded bytes, after one decode of every pixel (streamed, so memory
  * stays small): a truncated or corrupt file fails here instead of being cached.
  */
-export async function checkImage(bytes: Buffer, maxPixels: number): Promise<{ width: number, height: number, format: string }> {
+export async function checkImage(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
   const meta = await readOutputMeta(bytes)
   if (meta.width * meta.height > maxPixels)
     throw new ImageError(`it is ${meta.width}×${meta.height} px, more than maxOutputPixels (${maxPixels}); it was not decoded`)
@@ -98,8 +98,10 @@ export async function checkImage(bytes: Buffer, maxPixels: number): Promise<{ wi
   return meta
 }
 
+export interface ImageInfo { width: number, height: number, format: string }
+
 /** Width, height and format of encoded bytes, read from the header, as a module exports them. */
-export async function readOutputMeta(bytes: Buffer): Promise<{ width: number, height: number, format: string }> {
+export async function readOutputMeta(bytes: Buffer): Promise<ImageInfo> {
   const meta = await sharp(bytes).metadata()
   return { width: meta.width!, height: meta.height!, format: formatOf(meta) }
 }

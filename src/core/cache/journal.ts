@@ -18,7 +18,11 @@ export interface JournaledTask {
  */
 export const JOURNAL_TTL = 2 * 3_600_000
 
-export async function readJournal(layout: CacheLayout, key: string, engine: { id: string, version: string }): Promise<JournaledTask | undefined> {
+export async function readJournal(
+  layout: CacheLayout,
+  key: string,
+  engine: { id: string, version: string },
+): Promise<JournaledTask | undefined> {
   const text = await readFile(layout.journalPath(key), 'utf8').catch(() => undefined)
   if (text === undefined)
     return undefined

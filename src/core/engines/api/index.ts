@@ -124,7 +124,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
   }
 
   /** Submit until a task exists: a 429, a 5xx or a dropped connection created none, so trying again is free. */
-  async function submit(req: EnhanceRequest, upload: Upload, deadline: AbortSignal, history: string[]): Promise<TaskData> {
+  async function submit(req: EnhanceRequest, upload: Upload, deadline: AbortSignal, history: string[]) {
     const { sync, callbackUrl } = settings
     const scale = req.auto ? undefined : req.scale
     for (;;) {
@@ -186,7 +186,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     }
   }
 
-  async function attempts(req: EnhanceRequest, upload: Upload | undefined, deadline: AbortSignal): Promise<EnhanceResult> {
+  async function attempts(req: EnhanceRequest, upload: Upload | undefined, deadline: AbortSignal) {
     const history: string[] = []
     // an earlier build paid for this image and never cached it: pick its task up where it was
     let task = req.tasks?.resume ? await resumed(req.tasks.resume.taskId, deadline) : undefined
