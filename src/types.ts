@@ -217,6 +217,8 @@ export interface SourceInfo {
   /** width and height after EXIF orientation is applied */
   width: number
   height: number
+  /** 16 for 16-bit PNG and TIFF sources (the local engine keeps that depth); else 8 */
+  depth?: 8 | 16
 }
 
 export interface EnhanceRequest {

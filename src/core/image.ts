@@ -40,7 +40,7 @@ export async function inspect(source: Buffer): Promise<SourceInfo> {
   if ((meta.pages ?? 1) > 1)
     throw new ImageError(`animated or multi-page images are not supported (${meta.pages} pages)`)
   const { width, height } = orientedSize(meta)
-  return { format, width, height }
+  return { format, width, height, depth: meta.depth === 'ushort' && (format === 'png' || format === 'tiff') ? 16 : 8 }
 }
 
 function orientedSize(meta: Metadata): { width: number, height: number } {
@@ -53,19 +53,26 @@ export function originalOutputFormat(info: SourceInfo): OutputFormat {
   return info.format === 'tiff' ? 'png' : info.format as OutputFormat
 }
 
-export interface RawImage { data: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4 }
+/** Interleaved pixels: 8-bit samples, or 16-bit ones (native byte order) when `depth` is 16. */
+export interface RawImage { data: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4, depth: 8 | 16 }
 
-/** Decode to 8-bit interleaved pixels, EXIF orientation applied, in sRGB or greyscale. */
-export async function decode(source: Buffer): Promise<RawImage> {
+/** Decode to interleaved pixels of the given depth, EXIF orientation applied, in sRGB or greyscale. */
+export async function decode(source: Buffer, depth: 8 | 16 = 8): Promise<RawImage> {
   const { data, info } = await sharp(source, { failOn: 'error' })
     .autoOrient()
-    .raw({ depth: 'uchar' })
+    .raw({ depth: depth === 16 ? 'ushort' : 'uchar' })
     .toBuffer({ resolveWithObject: true })
-  return { data, width: info.width, height: info.height, channels: info.channels }
+  return { data, width: info.width, height: info.height, channels: info.channels, depth }
 }
 
 export async function encode(raw: RawImage, format: OutputFormat, quality?: number): Promise<Buffer> {
-  const { data, width, height, channels } = raw
+  const { data, width, height, channels, depth } = raw
+  if (depth === 16) {
+    // 16-bit samples stay 16-bit in a PNG; sharp needs the 16-bit colour space named to write them
+    const raw16 = { width, height, channels, depth: 'ushort' } as { width: number, height: number, channels: 1 | 2 | 3 | 4 }
+    const image = sharp(data, { raw: raw16 }).toColourspace(channels <= 2 ? 'grey16' : 'rgb16')
+    return toFormat(image, format, quality).toBuffer()
+  }
   return toFormat(sharp(data, { raw: { width, height, channels } }), format, quality).toBuffer()
 }
 

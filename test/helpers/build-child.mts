@@ -20,3 +20,5 @@ catch (error) {
   console.error((error as Error).stack ?? error)
   process.exitCode = 1
 }
+// peak memory of the whole build, for the tests that bound it (kilobytes)
+console.log(`maxRSS ${process.resourceUsage().maxRSS}`)

@@ -124,6 +124,8 @@ export async function captureOutput<T>(task: () => Promise<T>): Promise<{ output
 
 const CHILD = resolve(import.meta.dirname, 'build-child.mts')
 
+interface ChildResult { output: string, code: number | null, signal: NodeJS.Signals | null, maxRssMb: number }
+
 /** `vite build` of `<dir>/src/main.js` in a child process; resolves with its output and exit code. */
 export function childBuild(dir: string, options: object, outDir: string, env: NodeJS.ProcessEnv = {}) {
   // node itself (not the tsx wrapper), so that a kill reaches the process that does the work
@@ -134,8 +136,8 @@ export function childBuild(dir: string, options: object, outDir: string, env: No
   }
   child.stdout.on('data', collect)
   child.stderr.on('data', collect)
-  const done = new Promise<{ output: string, code: number | null, signal: NodeJS.Signals | null }>((res) => {
-    child.on('close', (code, signal) => res({ output, code, signal }))
+  const done = new Promise<ChildResult>((res) => {
+    child.on('close', (code, signal) => res({ output, code, signal, maxRssMb: Number(/maxRSS (\d+)/.exec(output)?.[1] ?? Number.NaN) / 1024 }))
   })
   return { child, done }
 }

@@ -39,6 +39,12 @@ export interface Fault {
   corrupt?: boolean
   /** the task reports a result size one pixel wider than the image it serves */
   misreport?: boolean
+  /** submit: the task's result URL is this one (a hostile or broken storage host) */
+  imageUrl?: string
+  /** submit: the task id carries the token, as a careless server might echo it */
+  echoToken?: boolean
+  /** poll: answer 200 with a task object that has no state */
+  noState?: boolean
 }
 
 interface Task {
@@ -50,6 +56,7 @@ interface Task {
   type: string
   result?: { data: Buffer, ext: string, width: number, height: number }
   misreport?: boolean
+  imageUrl?: string
   created: number
   completed?: number
 }
@@ -67,6 +74,8 @@ export interface ServerStats {
   authorizations: string[]
   /** sha256 of every result served */
   served: string[]
+  /** when each API request (submit or poll) arrived, ms since the epoch */
+  times: number[]
 }
 
 export interface ScaleServer {
@@ -114,6 +123,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     submitted: [],
     authorizations: [],
     served: [],
+    times: [],
   }
   let active = 0
   let url = ''
@@ -166,7 +176,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
         state: task.state,
         state_detail: task.detail || STATE_DETAIL[task.state] || 'Unknown',
         progress: task.state === 1 ? 100 : task.state === 4 ? 50 : 0,
-        ...(done ? { image: `${url}/results/${task.id}.${task.result!.ext}`, image_width: task.result!.width + (task.misreport ? 1 : 0), image_height: task.result!.height } : {}),
+        ...(done ? { image: task.imageUrl ?? `${url}/results/${task.id}.${task.result!.ext}`, image_width: task.result!.width + (task.misreport ? 1 : 0), image_height: task.result!.height } : {}),
         type: task.type,
         return_type: 1,
         created_at: Math.floor(task.created / 1000),
@@ -255,7 +265,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     const result = input ? await process(input, factor) : undefined
     if (typeof result === 'number')
       state = result
-    const task: Task = { id: randomUUID(), state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, created: Date.now() }
+    const task: Task = { id: fault?.echoToken ? `${randomUUID()}-${token}` : randomUUID(), imageUrl: fault?.imageUrl, state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, created: Date.now() }
     tasks.set(task.id, task)
     if (sync || (task.finalState < 0 && pollsToFinish === 0))
       finish(task)
@@ -268,7 +278,9 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
   }
 
   function poll(res: ServerResponse, id: string, fault: Fault | undefined): Promise<void> {
-    const task = tasks.get(id)
+    if (fault?.noState)
+      return json(res, 200, { status: 200, data: { task_id: id } })
+    const task = tasks.get(decodeURIComponent(id))
     if (!task)
       return json(res, 404, errorBody(404, 'task not found'))
     if (task.state === 0 || task.state >= 2) {
@@ -315,6 +327,7 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
     const fault = takeFault(route)
     const isApi = route !== 'result'
     if (isApi) {
+      stats.times.push(Date.now())
       active++
       stats.maxParallel = Math.max(stats.maxParallel, active)
     }

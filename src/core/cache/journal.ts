@@ -1,6 +1,6 @@
 import type { CacheLayout } from './layout'
-import { mkdir, readFile, rm } from 'node:fs/promises'
-import { writeAtomic } from './atomic'
+import { readFile, rm } from 'node:fs/promises'
+import { ensureDir, writeAtomic } from './atomic'
 
 /** A paid task that has no cache entry yet: written the moment its id exists, removed once cached. */
 export interface JournaledTask {
@@ -40,7 +40,7 @@ export async function readJournal(
 }
 
 export async function writeJournal(layout: CacheLayout, task: JournaledTask): Promise<void> {
-  await mkdir(layout.folder(task.key), { recursive: true })
+  await ensureDir(layout.folder(task.key))
   await writeAtomic(layout.journalPath(task.key), `${JSON.stringify(task)}\n`)
 }
 

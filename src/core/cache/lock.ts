@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises'
+import { open, readFile, rm, stat, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
+import { ensureDir } from './atomic'
 
 export interface LockOptions {
   /** a lock not refreshed for this long is taken over (its host crashed, say) */
@@ -16,7 +17,7 @@ export interface LockOptions {
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   const { staleMs = 30_000, pollMs = 50 } = options
-  await mkdir(dirname(path), { recursive: true })
+  await ensureDir(dirname(path))
   const owner = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
   for (;;) {
     try {

@@ -3,10 +3,10 @@ import type { LockOptions } from './lock'
 import type { EntryUsage, PruneResult, PruneSettings } from './prune'
 import type { CacheRecord } from './record'
 import { constants } from 'node:fs'
-import { lstat, mkdir, open, stat, utimes } from 'node:fs/promises'
+import { lstat, open, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readOutputMeta } from '../image'
-import { writeAtomic } from './atomic'
+import { ensureDir, writeAtomic } from './atomic'
 import { CACHE_FORMAT, CacheLayout, extensionOf } from './layout'
 import { acquireLock } from './lock'
 import { listEntries, prune, removeEntry } from './prune'
@@ -84,7 +84,7 @@ export class DiskCache extends CacheLayout {
 
   /** Store an image and its record; the record is written last, so it only ever names a whole image. */
   async put(key: string, data: Buffer, meta: Omit<CacheRecord, 'cacheFormat' | 'key' | 'file' | 'bytes' | 'sha256' | 'created'>): Promise<CacheEntry> {
-    await mkdir(this.folder(key), { recursive: true })
+    await ensureDir(this.folder(key))
     const path = this.imagePath(key, meta.format)
     await writeAtomic(path, data)
     const written = await stat(path)

@@ -179,7 +179,7 @@ export function unsharp(img: FloatImage, sigma: number, amount: number): void {
     data[i] += amount * (data[i] - blurred[i])
 }
 
-export function fromBytes(bytes: Uint8Array, width: number, height: number, channels: number): FloatImage {
+export function fromBytes(bytes: Uint8Array | Uint16Array, width: number, height: number, channels: number) {
   return { data: Float32Array.from(bytes), width, height, channels }
 }
 
@@ -187,4 +187,14 @@ export function fromBytes(bytes: Uint8Array, width: number, height: number, chan
 export function toBytes(img: FloatImage): Uint8Array {
   const clamped = new Uint8ClampedArray(img.data)
   return new Uint8Array(clamped.buffer, clamped.byteOffset, clamped.length)
+}
+
+/** Clamp to 0–65535 and round, for 16-bit samples. */
+export function toWords(img: FloatImage): Uint16Array {
+  const out = new Uint16Array(img.data.length)
+  for (let i = 0; i < out.length; i++) {
+    const v = img.data[i]
+    out[i] = v <= 0 ? 0 : v >= 65535 ? 65535 : Math.round(v)
+  }
+  return out
 }
