@@ -224,7 +224,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
       history.push(why)
       if (history.length > settings.retries)
         throw new ApiError(`gave up after ${history.length} attempts: ${history.map((h, i) => `${i + 1}) ${h}`).join('; ')}`)
-      if (req.tasks && !req.tasks.another(`task ${done.task.task_id}: ${why}; submitting it again (one more billable task)`))
+      if (req.tasks && !req.tasks.another(http.redact(`task ${done.task.task_id}: ${why}; submitting it again (one more billable task)`)))
         throw new ApiError(`${why}, and maxTasks allows no new task to replace it`)
       task = undefined
     }
