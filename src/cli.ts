@@ -1,13 +1,17 @@
 #!/usr/bin/env node
+import type { UpscaleResult } from './api'
 import type { Options, UpscaleParams } from './types'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, DEFAULT_CACHE_DIR, DiskCache, isKeyFolder, PRUNE_MARKER } from './core/cache'
+import { resultOf } from './api'
+import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, PRUNE_MARKER, writeAtomic } from './core/cache'
+import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
-import { parseUpscaleId, QueryError } from './core/query'
+import { QueryError } from './core/query'
+import { expandSources } from './core/sources'
 import { createUpscaler } from './core/upscaler'
 
 const HELP = {
@@ -21,9 +25,12 @@ Commands:
 
 Run 'unplugin-upscale <command> --help' for its options.
 Exit codes: 0 done, 1 an image or the cache failed, 2 wrong usage.`,
-  enhance: `Usage: unplugin-upscale enhance <files…> [options]
+  enhance: `Usage: unplugin-upscale enhance <files, folders or 'globs'…> [options]
 
-Enhances each file and writes <name>@<n>x.<ext> to --out. A file already in the cache costs nothing.
+Enhances each image and writes <name>@<n>x.<ext> to --out. A folder is walked for images, its
+subfolders kept under --out; a quoted glob ('src/**/*.jpg') is expanded the same way on every
+shell. Two sources that would be written to one path stop the command before anything is written.
+An image already in the cache costs nothing.
 
 Options:
   --scale <auto|1|2|4>   enlargement (default auto: long side ≤ 512 → 4x, ≤ 1024 → 2x, else 1x)
@@ -36,6 +43,8 @@ Options:
   --offline              never call the API; fail for images not in the cache
   --dry-run              call nothing; list what would be sent to the API
   --quiet                print errors only
+  --json                 print one JSON manifest (source, file, src, width, height, format,
+                         scale, type, key, cached) instead of a line per image
   -h, --help             this text
 
 Environment: UPSCALE_API_TOKEN, UPSCALE_API_URL, UPSCALE_OFFLINE=1, UPSCALE_DRY_RUN=1.`,
@@ -91,6 +100,7 @@ async function enhance(argv: string[]): Promise<number> {
       'offline': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'quiet': { type: 'boolean' },
+      'json': { type: 'boolean' },
       'help': HELP_FLAG,
     },
   }))
@@ -99,17 +109,12 @@ async function enhance(argv: string[]): Promise<number> {
     return 0
   }
   if (positionals.length === 0)
-    throw new UsageError('name at least one image file')
+    throw new UsageError('name at least one image file, folder or quoted glob')
 
-  // the query parser checks the values, so the CLI and imports accept exactly the same ones
-  const query = new URLSearchParams({ upscale: '' })
-  for (const key of ['scale', 'type', 'format', 'quality'] as const) {
-    if (values[key] !== undefined)
-      query.set(key, values[key])
-  }
+  // the query parser checks the values, so the CLI, the JS API and imports accept the same ones
   let params: UpscaleParams
   try {
-    params = parseUpscaleId(`x?${query}`, { scale: 'auto', type: 'clean' })!.params
+    params = paramsFrom(values, { scale: 'auto', type: 'clean' })
   }
   catch (error) {
     if (error instanceof QueryError)
@@ -127,40 +132,71 @@ async function enhance(argv: string[]): Promise<number> {
     raw.dryRun = true
   const upscaler = createUpscaler(raw, { root, out: process.stderr })
   const { report, pipeline } = upscaler
-  upscaler.startBuild()
-
   const out = resolve(values.out ?? 'upscaled')
-  await mkdir(out, { recursive: true })
+
+  let sources
+  try {
+    sources = await expandSources(positionals, root)
+  }
+  catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  // every output path is known before anything is enhanced or written: two sources for one path
+  // are an error that names both, and nothing is written
+  const targets = new Map<string, string>()
+  const planned: Array<{ source: string, target: string }> = []
   let failed = 0
-  await Promise.all(positionals.map(async (file) => {
-    const path = resolve(file)
-    report.imageStarted(path)
+  for (const { file, subdir } of sources) {
+    const name = await pipeline.outputName(file, params).catch((error) => {
+      failed++
+      console.error(upscaler.failure(upscaler.show(file), error).message)
+      return undefined
+    })
+    if (!name)
+      continue
+    const target = join(out, subdir, name)
+    const other = targets.get(target)
+    if (other)
+      throw new UsageError(`${upscaler.show(other)} and ${upscaler.show(file)} would both be written to ${upscaler.show(target)}; enhance them into different --out folders, or name them apart`)
+    targets.set(target, file)
+    planned.push({ source: file, target })
+  }
+
+  upscaler.startBuild()
+  const manifest: UpscaleResult[] = []
+  await Promise.all(planned.map(async ({ source, target }) => {
+    report.imageStarted(source)
     try {
-      const outcome = await pipeline.process(path, params)
+      const outcome = await pipeline.process(source, params)
       if (outcome.status === 'done') {
         const { image } = outcome
-        const target = join(out, image.fileName)
-        await writeFile(target, image.data)
+        await ensureDir(dirname(target))
+        await writeAtomic(target, image.data)
         report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
-        if (!values.quiet)
-          console.log(`${upscaler.show(target)}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
+        const shown = upscaler.show(target)
+        manifest.push({ ...resultOf(image, target, shown.replaceAll('\\', '/')), source: upscaler.show(source) })
+        if (!values.quiet && !values.json)
+          console.log(`${shown}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
         return
       }
       report.imageFinished('held')
       if (outcome.status === 'held' && outcome.reason === 'dryRun') {
-        console.log(`would send ${upscaler.show(path)} to the API (billable)`)
+        // stdout is the manifest's alone with --json
+        ;(values.json ? console.error : console.log)(`would send ${upscaler.show(source)} to the API (billable)`)
         return
       }
       failed++
-      console.error(upscaler.failure(upscaler.show(path), new Error(outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache')).message)
+      console.error(upscaler.failure(upscaler.show(source), new Error(outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache')).message)
     }
     catch (error) {
       failed++
       report.imageFinished('failed')
-      console.error(upscaler.failure(upscaler.show(path), error).message)
+      console.error(upscaler.failure(upscaler.show(source), error).message)
     }
   }))
   await upscaler.endBuild()
+  if (values.json)
+    console.log(JSON.stringify(manifest.sort((a, b) => a.source.localeCompare(b.source)), null, 2))
   return failed ? 1 : 0
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import sharp from 'sharp'
@@ -89,5 +89,51 @@ describe('unplugin-upscale (the CLI)', () => {
     expect(s.stats.submits).toBe(1)
     expect(`${sent.stdout}${sent.stderr}${offline.stderr}`).not.toContain(s.token)
     expect((await readFile(join(dir, 'upscaled/bird@2x.png'))).length).toBeGreaterThan(0)
+  })
+
+  it('walks folders (images only, subfolders kept) and expands quoted globs itself', async () => {
+    const dir = await tempProject()
+    await mkdir(join(dir, 'src/gallery/birds'), { recursive: true })
+    await cp(join(dir, 'src/bird.png'), join(dir, 'src/gallery/birds/bird.png'))
+    await cp(join(dir, 'src/head.jpg'), join(dir, 'src/gallery/head.jpg'))
+    await writeFile(join(dir, 'src/gallery/notes.txt'), 'not an image')
+    const folder = await cli(dir, ['enhance', 'src/gallery', '--scale', '1', '--out', 'out'])
+    expect(folder.code, folder.stderr).toBe(0)
+    expect((await readdir(join(dir, 'out'), { recursive: true })).sort()).toEqual(['birds', 'birds/bird@1x.png', 'head@1x.jpg'])
+    // a quoted glob, as every shell passes it: expanded by the CLI, relative to its folder part
+    const glob = await cli(dir, ['enhance', 'src/gallery/**/*.png', '--scale', '1', '--out', 'globbed'])
+    expect(glob.code, glob.stderr).toBe(0)
+    expect((await readdir(join(dir, 'globbed'), { recursive: true })).sort()).toEqual(['birds', 'birds/bird@1x.png'])
+    expect(await cli(dir, ['enhance', 'src/nothing/*.png'])).toMatchObject({ code: 2, stderr: expect.stringContaining('no file matches "src/nothing/*.png"') })
+  })
+
+  it('refuses two sources that would be written to one path, naming both, before writing anything', async () => {
+    const dir = await tempProject()
+    await mkdir(join(dir, 'coll/a'), { recursive: true })
+    await mkdir(join(dir, 'coll/b'), { recursive: true })
+    await cp(join(dir, 'src/bird.png'), join(dir, 'coll/a/hero.png'))
+    await cp(join(dir, 'src/butterfly.png'), join(dir, 'coll/b/hero.png'))
+    const r = await cli(dir, ['enhance', 'coll/a/hero.png', 'coll/b/hero.png', '--scale', '2', '--out', 'out'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('coll/a/hero.png and coll/b/hero.png would both be written to out/hero@2x.png')
+    expect(await readdir(join(dir, 'out')).catch(() => 'none')).toBe('none')
+    // the folder of both keeps them apart
+    expect((await cli(dir, ['enhance', 'coll', '--scale', '2', '--out', 'out'])).code).toBe(0)
+    expect((await readdir(join(dir, 'out'), { recursive: true })).sort()).toEqual(['a', 'a/hero@2x.png', 'b', 'b/hero@2x.png'])
+  })
+
+  it('prints one JSON manifest with --json, the shape the JS API returns', async () => {
+    const dir = await tempProject()
+    const first = await cli(dir, ['enhance', 'src/bird.png', 'src/head.jpg', '--scale', '2', '--json', '--out', 'out'])
+    expect(first.code, first.stderr).toBe(0)
+    const manifest = JSON.parse(first.stdout)
+    expect(manifest).toEqual([
+      { source: 'src/bird.png', file: join(dir, 'out/bird@2x.png'), src: 'out/bird@2x.png', width: 576, height: 576, format: 'png', originalWidth: 288, originalHeight: 288, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/) },
+      { source: 'src/head.jpg', file: join(dir, 'out/head@2x.jpg'), src: 'out/head@2x.jpg', width: 560, height: 560, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/) },
+    ])
+    for (const entry of manifest)
+      expect(await sharp(entry.file).metadata()).toMatchObject({ width: entry.width, height: entry.height, format: entry.format })
+    const again = JSON.parse((await cli(dir, ['enhance', 'src/bird.png', '--scale', '2', '--json', '--out', 'out'])).stdout)
+    expect(again).toEqual([{ ...manifest[0], cached: true }])
   })
 })

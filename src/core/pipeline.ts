@@ -41,6 +41,13 @@ export type Outcome
     | { status: 'notCached' }
     | { status: 'held', reason: HeldReason }
 
+export interface ProcessOptions {
+  /** read the cache only: `notCached` rather than run the engine */
+  cachedOnly?: boolean
+  /** the source's bytes, when the caller has them (the JS API takes bytes); `file` then only names them */
+  source?: Buffer
+}
+
 /** What the pipeline tells whoever reports on a build. */
 export interface PipelineHooks {
   damaged?: (file: string, why: string) => void
@@ -108,8 +115,9 @@ export class Pipeline {
   }
 
   /** The final image; with `cachedOnly`, `notCached` rather than run the engine. */
-  async process(file: string, params: UpscaleParams, { cachedOnly = false } = {}): Promise<Outcome> {
-    const source = await readSource(file)
+  async process(file: string, params: UpscaleParams, options: ProcessOptions = {}): Promise<Outcome> {
+    const cachedOnly = options.cachedOnly ?? false
+    const source = options.source ?? await readSource(file)
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
     const pixels = info.width * scale * info.height * scale
@@ -153,6 +161,14 @@ export class Pipeline {
         engine: entry.record.provider,
       },
     }
+  }
+
+  /** The name `process` will give the file (`hero@4x.jpg`), from the header alone: nothing is enhanced. */
+  async outputName(file: string, params: UpscaleParams): Promise<string> {
+    const info = await inspect(await readSource(file))
+    const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
+    const format = params.format === 'original' ? originalOutputFormat(info) : params.format
+    return `${assetBase(file)}@${scale}x.${extensionOf(format)}`
   }
 
   /** Metadata of the source as it is, for images that were not sent (dry run, maxTasks). */

@@ -1,4 +1,4 @@
-export { writeAtomic } from './atomic'
+export { ensureDir, writeAtomic } from './atomic'
 export { enhancementKey, variantKey } from './keys'
 export { CACHE_FORMAT, DEFAULT_CACHE_DIR, extensionOf, isKeyFolder, PRUNE_MARKER } from './layout'
 export { clearJournal, readJournal, writeJournal } from './journal'

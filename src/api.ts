@@ -1,0 +1,163 @@
+import type { ImageParams } from './core/params'
+import type { ProcessedImage } from './core/pipeline'
+import type { Upscaler } from './core/upscaler'
+import type { EnhanceType, Options, ScaleFactor } from './types'
+import { readFile } from 'node:fs/promises'
+import { basename, isAbsolute, join, resolve } from 'node:path'
+import { ensureDir, writeAtomic } from './core/cache'
+import { UpscaleError } from './core/errors'
+import { paramsFrom } from './core/params'
+import { HELD_MESSAGES } from './core/pipeline'
+import { QueryError } from './core/query'
+import { createUpscaler } from './core/upscaler'
+import { hashedName } from './emit/name'
+
+export interface UpscaleOptions extends Options, ImageParams {
+  /**
+   * Where the enhanced file is written, with a content-hashed name (`hero@4x-1a2b3c4d.jpg`);
+   * relative to the root. Without it, `file` is the entry in the cache.
+   * @default undefined
+   */
+  outputDir?: string
+  /**
+   * The URL path the written files are served under: `src` is `urlPath` + the file name.
+   * @default '/img/'
+   */
+  urlPath?: string
+  /** a name for bytes given without a path, for file names and messages @default 'image' */
+  name?: string
+}
+
+/** What `upscale()` returns, and what the CLI's `--json` prints for each image. */
+export interface UpscaleResult {
+  /** `urlPath` + the file name */
+  src: string
+  /** the enhanced file: in `outputDir` when given, else in the cache */
+  file: string
+  width: number
+  height: number
+  format: 'jpeg' | 'png' | 'webp' | 'avif'
+  originalWidth: number
+  originalHeight: number
+  scale: ScaleFactor
+  type: EnhanceType
+  /** true when the enhancement came from the cache (nothing was paid or computed) */
+  cached: boolean
+  /** the cache key of the file */
+  key: string
+  /** the source: its path, or `name` for bytes */
+  source: string
+}
+
+const PER_IMAGE = ['scale', 'type', 'format', 'quality', 'outputDir', 'urlPath', 'name'] as const
+
+/**
+ * An upscaler per set of options, for the whole process: a site generator calls `upscale()` once
+ * per image, and they must share one budget, one progress line and one summary.
+ */
+const upscalers = new Map<string, Upscaler>()
+/** functions, RegExps and engines in options compare by identity */
+const identities = new WeakMap<object, number>()
+let nextIdentity = 0
+
+function upscalerFor(options: Options): Upscaler {
+  const key = JSON.stringify(options, (_, v: unknown) => {
+    if (typeof v !== 'function' && !(v instanceof RegExp) && !(v && typeof v === 'object' && 'enhance' in v))
+      return v
+    if (!identities.has(v as object))
+      identities.set(v as object, ++nextIdentity)
+    return `#${identities.get(v as object)}`
+  })
+  let upscaler = upscalers.get(key)
+  if (!upscaler) {
+    upscaler = createUpscaler(options)
+    upscaler.startBuild()
+    upscalers.set(key, upscaler)
+    if (upscalers.size === 1) {
+      // one summary per upscaler when the process is about to end (after a site build)
+      process.once('beforeExit', () => {
+        for (const u of upscalers.values())
+          void u.endBuild().catch(error => console.error((error as Error).message))
+        upscalers.clear()
+      })
+    }
+  }
+  return upscaler
+}
+
+/**
+ * Enhance one image with the same engines, cache and locks as the bundler plugins:
+ * `await upscale('src/hero.jpg', { scale: 4, outputDir: '_site/img' })`.
+ */
+export async function upscale(input: string | Uint8Array, options: UpscaleOptions = {}): Promise<UpscaleResult> {
+  const upscaleOptions: Options = { ...options }
+  for (const key of PER_IMAGE)
+    delete (upscaleOptions as Record<string, unknown>)[key]
+  const upscaler = upscalerFor(upscaleOptions)
+  const { root } = upscaler.options
+  const file = typeof input === 'string' ? (isAbsolute(input) ? input : resolve(root, input)) : join(root, options.name ?? 'image')
+  const label = typeof input === 'string' ? upscaler.show(file) : (options.name ?? 'image')
+  let params
+  try {
+    params = paramsFrom(options, upscaler.options.defaults)
+  }
+  catch (error) {
+    if (error instanceof QueryError)
+      throw new UpscaleError(`upscale(${JSON.stringify(label)}): ${error.message.replace('parameter', 'option')}`)
+    throw error
+  }
+
+  const { report } = upscaler
+  report.imageStarted(file)
+  let outcome
+  try {
+    const source = typeof input === 'string' ? undefined : Buffer.from(input)
+    outcome = await upscaler.pipeline.process(file, params, { source })
+  }
+  catch (error) {
+    report.imageFinished('failed')
+    throw upscaler.failure(label, error)
+  }
+  if (outcome.status !== 'done') {
+    report.imageFinished('held')
+    const why = outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache'
+    throw upscaler.failure(label, new Error(why))
+  }
+  const { image } = outcome
+  report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
+
+  const name = hashedName(image)
+  let written = join(upscaler.pipeline.cache.folder(image.key), `${image.key}.${image.ext}`)
+  if (options.outputDir) {
+    const dir = resolve(root, options.outputDir)
+    written = join(dir, name)
+    const same = await readFile(written).then(data => data.equals(image.data), () => false)
+    if (!same) {
+      await ensureDir(dir)
+      await writeAtomic(written, image.data)
+    }
+  }
+  const urlPath = options.urlPath ?? '/img/'
+  const src = `${urlPath.endsWith('/') ? urlPath : `${urlPath}/`}${options.outputDir ? name : basename(written)}`
+  return { ...resultOf(image, written, src), source: typeof input === 'string' ? file : label }
+}
+
+/** The manifest entry of an image written to `file` and served at `src` (the CLI's `--json` too). */
+export function resultOf(image: ProcessedImage, file: string, src: string): Omit<UpscaleResult, 'source'> {
+  const { metadata } = image
+  return {
+    src,
+    file,
+    width: metadata.width,
+    height: metadata.height,
+    format: metadata.format as UpscaleResult['format'],
+    originalWidth: metadata.originalWidth,
+    originalHeight: metadata.originalHeight,
+    scale: metadata.scale,
+    type: metadata.type,
+    cached: image.cached,
+    key: image.key,
+  }
+}
+
+export default upscale
