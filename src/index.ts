@@ -1,4 +1,5 @@
 import type { UnpluginFactory } from 'unplugin'
+import type { ProcessedImage } from './core/pipeline'
 import type { Options } from './types'
 import { createUnplugin } from 'unplugin'
 import { UpscaleContext } from './core/context'
@@ -7,8 +8,9 @@ import { emitterFor } from './emit'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
   const emitter = emitterFor(meta.framework)
-  const ctx: UpscaleContext = new UpscaleContext(rawOptions, (hookContext, image, file): string =>
-    emitter.emit(hookContext, { image, originalFileName: displayPath(file, ctx.upscaler.options.root) }))
+  const emit = (hookContext: unknown, image: ProcessedImage, file: string): string =>
+    emitter.emit(hookContext, { image, originalFileName: displayPath(file, ctx.upscaler.options.root) })
+  const ctx: UpscaleContext = new UpscaleContext(rawOptions, emit, emitter.importOriginal)
   const rule = { resourceQuery: ctx.idFilter, type: 'javascript/auto' }
   return {
     name: 'unplugin-upscale',

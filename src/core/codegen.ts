@@ -18,7 +18,11 @@ export function moduleCode(srcExpression: string, meta: Omit<UpscaledImage, 'src
   ].join('\n')
 }
 
-/** The module of an image left as it is: the bundler's own asset handling gives its URL. */
-export function originalModuleCode(file: string, meta: Omit<UpscaledImage, 'src'>, as: UpscaleParams['as']): string {
-  return moduleCode('original', meta, as, [`import original from ${JSON.stringify(file)};`])
+/**
+ * The module of an image left as it is, its URL from an import the bundler resolves to a string
+ * (`specifier`, e.g. Vite's `file?url`): never what another plugin makes of a bare image import,
+ * which may be an object (Astro's image metadata).
+ */
+export function originalModuleCode(specifier: string, meta: Omit<UpscaledImage, 'src'>, as: UpscaleParams['as']): string {
+  return moduleCode('original', meta, as, [`import original from ${JSON.stringify(specifier)};`])
 }

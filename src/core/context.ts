@@ -18,6 +18,9 @@ interface ResolveContext {
 /** Writes the image into the build and returns the JS expression of its URL (see src/emit). */
 export type EmitImage = (hookContext: unknown, image: ProcessedImage, file: string) => string
 
+/** How the bundler is asked for an unenhanced source as a URL string, where it can be (Vite: `?url`). */
+export type OriginalImport = (file: string) => string
+
 /** How the dev server learns that a background enhancement finished, or failed. */
 export interface DevHooks {
   ready: (id: string) => void | Promise<void>
@@ -36,7 +39,7 @@ export class UpscaleContext {
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
 
-  constructor(rawOptions: Options | undefined, private readonly emit: EmitImage) {
+  constructor(rawOptions: Options | undefined, private readonly emit: EmitImage, private readonly importOriginal?: OriginalImport) {
     this.upscaler = createUpscaler(rawOptions)
   }
 
@@ -95,8 +98,13 @@ export class UpscaleContext {
       return null
     ;(hookContext as ResolveContext).addWatchFile?.(request.file)
     const { file, params } = request
-    const original = async (): Promise<string> =>
-      originalModuleCode(file, await upscaler.pipeline.original(file, params), params.as)
+    // the unenhanced image, still a URL string: imported as one where the bundler can, else emitted
+    const original = async (): Promise<string> => {
+      const image = await upscaler.pipeline.originalImage(file, params)
+      if (this.importOriginal)
+        return originalModuleCode(this.importOriginal(file), image.metadata, params.as)
+      return moduleCode(this.emit(hookContext, image, file), image.metadata, params.as)
+    }
 
     upscaler.report.imageStarted(id)
     let outcome

@@ -171,11 +171,20 @@ export class Pipeline {
     return `${assetBase(file)}@${scale}x.${extensionOf(format)}`
   }
 
-  /** Metadata of the source as it is, for images that were not sent (dry run, maxTasks). */
-  async original(file: string, params: UpscaleParams): Promise<ProcessedImage['metadata']> {
-    const info = await inspect(await readSource(file))
-    const { width, height, format } = info
-    return { width, height, format, originalWidth: width, originalHeight: height, scale: 1, type: params.type }
+  /** The source as it is, for images that are not enhanced (dry run, maxTasks, a dev-server miss, onError). */
+  async originalImage(file: string, params: UpscaleParams): Promise<ProcessedImage> {
+    const data = await readSource(file)
+    const { width, height, format } = await inspect(data)
+    const ext = extname(file).slice(1).toLowerCase() || extensionOf(format)
+    return {
+      data,
+      key: '',
+      ext,
+      fileName: `${assetBase(file)}.${ext}`,
+      metadata: { width, height, format, originalWidth: width, originalHeight: height, scale: 1, type: params.type },
+      cached: false,
+      engine: 'none',
+    }
   }
 
   /** A trusted entry, or undefined; a damaged one is reported once and then treated as missing. */

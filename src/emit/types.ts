@@ -13,6 +13,8 @@ export interface EmitRequest {
  */
 export interface Emitter {
   emit: (context: unknown, request: EmitRequest) => string
+  /** an import specifier that gives the unenhanced source as a URL string, where the bundler has one */
+  importOriginal?: (file: string) => string
 }
 
 /** The part of Rollup's, Vite's, webpack's, Rspack's and esbuild's unplugin context that emitters use. */

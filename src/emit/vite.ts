@@ -10,4 +10,7 @@ export const viteEmitter: Emitter = {
     const ref = (context as EmitContext).emitFile({ type: 'asset', name: image.fileName, originalFileName, source: image.data })
     return JSON.stringify(`__VITE_ASSET__${ref}__`)
   },
+  // `?url` is a string in every Vite setup (another plugin may turn a bare image import into an
+  // object, as Astro does), and it works on the dev server, where nothing is emitted
+  importOriginal: file => `${file}?url`,
 }
