@@ -1,17 +1,34 @@
-// Ambient declarations for `?upscale` imports. Add `"types": ["unplugin-upscale/client"]` to your
-// tsconfig (or `/// <reference types="unplugin-upscale/client" />`). Put `upscale` last in the
-// query so that these patterns match: TypeScript allows one wildcard per module name.
+// Ambient declarations for `?upscale` imports; they stand alone (no `vite/client` needed), so they
+// work in Vite, webpack, Rspack, Rollup, esbuild and Astro projects alike. Add them with
+// `"types": ["unplugin-upscale/client"]` in the tsconfig that holds your app's code (for a project
+// made by create-vite, `tsconfig.app.json`), or `/// <reference types="unplugin-upscale/client" />`.
+//
+// TypeScript allows one wildcard per module name, so the type comes from how the query ends:
+//   './a.png?scale=2&upscale'           the URL (a string)
+//   './a.png?scale=2&upscale=metadata'  the metadata object
+// Other parameters may stand in any order before that marker. (`as=metadata&upscale` is typed too.)
 
+/** The metadata of an enhanced image; it satisfies Astro's `ImageMetadata`. */
 interface UpscaledImage {
   /** final URL of the enhanced image */
   src: string
   width: number
   height: number
-  format: string
+  /** 'jpeg' | 'png' | 'webp' | 'avif', or 'tiff' for a source shown unenhanced (dry run, dev-server miss) */
+  format: 'jpeg' | 'png' | 'webp' | 'avif' | 'tiff'
   originalWidth: number
   originalHeight: number
   scale: 1 | 2 | 4
   type: 'clean' | 'face'
+}
+
+declare module '*upscale=metadata' {
+  const metadata: UpscaledImage
+  export default metadata
+  export const width: number
+  export const height: number
+  export const format: UpscaledImage['format']
+  export { metadata }
 }
 
 declare module '*as=metadata&upscale' {
@@ -19,7 +36,7 @@ declare module '*as=metadata&upscale' {
   export default metadata
   export const width: number
   export const height: number
-  export const format: string
+  export const format: UpscaledImage['format']
   export { metadata }
 }
 
@@ -28,7 +45,7 @@ declare module '*?upscale' {
   export default src
   export const width: number
   export const height: number
-  export const format: string
+  export const format: UpscaledImage['format']
   export const metadata: UpscaledImage
 }
 
@@ -37,6 +54,6 @@ declare module '*&upscale' {
   export default src
   export const width: number
   export const height: number
-  export const format: string
+  export const format: UpscaledImage['format']
   export const metadata: UpscaledImage
 }

@@ -6,7 +6,7 @@ import type { FloatImage } from '../src/core/engines/local/resample'
 import sharp from 'sharp'
 import { bicubic, resize } from '../src/core/engines/local/resample'
 
-export async function loadRgb(file: string | Buffer): Promise<FloatImage> {
+export async function loadRgb(file: string | Uint8Array): Promise<FloatImage> {
   const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
   // greyscale PNGs (Set14 bridge) come back with one channel: expand to RGB
   const rgb = info.channels === 3 ? data : Buffer.from(Array.from(data).flatMap(v => [v, v, v]))

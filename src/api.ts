@@ -1,11 +1,12 @@
+import type { UpscaleResult } from './core/manifest'
 import type { ImageParams } from './core/params'
-import type { ProcessedImage } from './core/pipeline'
 import type { Upscaler } from './core/upscaler'
-import type { EnhanceType, Options, ScaleFactor } from './types'
+import type { Options } from './types'
 import { readFile } from 'node:fs/promises'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { ensureDir, writeAtomic } from './core/cache'
 import { UpscaleError } from './core/errors'
+import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
 import { QueryError } from './core/query'
@@ -28,26 +29,7 @@ export interface UpscaleOptions extends Options, ImageParams {
   name?: string
 }
 
-/** What `upscale()` returns, and what the CLI's `--json` prints for each image. */
-export interface UpscaleResult {
-  /** `urlPath` + the file name */
-  src: string
-  /** the enhanced file: in `outputDir` when given, else in the cache */
-  file: string
-  width: number
-  height: number
-  format: 'jpeg' | 'png' | 'webp' | 'avif'
-  originalWidth: number
-  originalHeight: number
-  scale: ScaleFactor
-  type: EnhanceType
-  /** true when the enhancement came from the cache (nothing was paid or computed) */
-  cached: boolean
-  /** the cache key of the file */
-  key: string
-  /** the source: its path, or `name` for bytes */
-  source: string
-}
+export type { UpscaleResult }
 
 const PER_IMAGE = ['scale', 'type', 'format', 'quality', 'outputDir', 'urlPath', 'name'] as const
 
@@ -140,24 +122,6 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   const urlPath = options.urlPath ?? '/img/'
   const src = `${urlPath.endsWith('/') ? urlPath : `${urlPath}/`}${options.outputDir ? name : basename(written)}`
   return { ...resultOf(image, written, src), source: typeof input === 'string' ? file : label }
-}
-
-/** The manifest entry of an image written to `file` and served at `src` (the CLI's `--json` too). */
-export function resultOf(image: ProcessedImage, file: string, src: string): Omit<UpscaleResult, 'source'> {
-  const { metadata } = image
-  return {
-    src,
-    file,
-    width: metadata.width,
-    height: metadata.height,
-    format: metadata.format as UpscaleResult['format'],
-    originalWidth: metadata.originalWidth,
-    originalHeight: metadata.originalHeight,
-    scale: metadata.scale,
-    type: metadata.type,
-    cached: image.cached,
-    key: image.key,
-  }
 }
 
 export default upscale

@@ -6,6 +6,12 @@ import { UpscaleContext } from './core/context'
 import { displayPath } from './core/errors'
 import { emitterFor } from './emit'
 
+/** What a Vite dev environment (or Vite 5's dev server) offers to reload a module. */
+interface Reloadable {
+  moduleGraph: { getModuleById: (id: string) => object | undefined, invalidateModule: (module: object) => void }
+  reloadModule: (module: object) => Promise<void>
+}
+
 export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
   const emitter = emitterFor(meta.framework)
   const emit = (hookContext: unknown, image: ProcessedImage, file: string): string =>
@@ -53,10 +59,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         server.middlewares.use(ctx.devMiddleware())
         ctx.setDevHooks({
           async ready(id) {
-            for (const environment of Object.values(server.environments)) {
+            // every environment that loaded it: the browser's, and the SSR one a framework such as
+            // Astro renders pages with. Invalidating first also drops the importers' SSR instances.
+            // (Vite 5 has one module graph and no environments.)
+            const environments = server.environments ? Object.values(server.environments) : [server]
+            const graphs = environments as unknown as Reloadable[]
+            for (const environment of graphs) {
               const module = environment.moduleGraph.getModuleById(id)
-              if (module)
-                await environment.reloadModule(module)
+              if (!module)
+                continue
+              environment.moduleGraph.invalidateModule(module)
+              await environment.reloadModule(module)
             }
           },
           failed(error) {

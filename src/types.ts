@@ -204,7 +204,8 @@ export interface UpscaledImage {
   src: string
   width: number
   height: number
-  format: string
+  /** 'tiff' only for a source shown unenhanced (dry run, a dev-server miss) */
+  format: OutputFormat | 'tiff'
   originalWidth: number
   originalHeight: number
   scale: ScaleFactor
@@ -224,7 +225,8 @@ export interface SourceInfo {
 export interface EnhanceRequest {
   /** absolute path of the source image, for messages */
   file: string
-  source: Buffer
+  /** the source's bytes (a Buffer, in Node) */
+  source: Uint8Array
   info: SourceInfo
   scale: ScaleFactor
   /** true when the import asked for `auto` (the API then lets the service choose, by the same rule) */
@@ -251,7 +253,7 @@ export interface TaskHooks {
 
 export interface EnhanceResult {
   /** encoded image bytes */
-  data: Buffer
+  data: Uint8Array
   /** width, height and format of `data`, when the engine has checked them (else they are read from it) */
   info?: { width: number, height: number, format: string }
   /** where the result came from (task id, service type, …); kept in the cache record */

@@ -23,7 +23,8 @@ const VALUES = ['', '1', '2', '3', '4', 'auto', 'clean', 'face', 'url', 'metadat
 
 describe('fuzzing', () => {
   it('query strings: a parsed import within its domains, null, or a QueryError', () => {
-    const pair = fc.tuple(fc.oneof(fc.constantFrom(...KEYS), fc.string()), fc.oneof(fc.constantFrom(...VALUES), fc.string()))
+    const key = fc.oneof(fc.constantFrom(...KEYS), fc.string())
+    const pair = fc.tuple(key, fc.oneof(fc.constantFrom(...VALUES), fc.string()))
     fc.assert(fc.property(fc.array(pair, { maxLength: 8 }), fc.boolean(), (pairs, withFlag) => {
       const query = [...(withFlag ? [['upscale', '']] : []), ...pairs].map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&')
       let parsed
@@ -85,7 +86,8 @@ describe('fuzzing', () => {
       format: field,
       seal: fc.boolean(),
     }, { requiredKeys: [] })
-    await fc.assert(fc.asyncProperty(fc.oneof(record, fc.jsonValue()), fc.uint8Array({ maxLength: 64 }), async (raw, image) => {
+    const bytes = fc.uint8Array({ maxLength: 64 })
+    await fc.assert(fc.asyncProperty(fc.oneof(record, fc.jsonValue()), bytes, async (raw, image) => {
       const value = raw && typeof raw === 'object' && !Array.isArray(raw) && 'seal' in raw
         ? { ...raw, seal: raw.seal ? sealOf(raw as never) : undefined }
         : raw
@@ -116,14 +118,21 @@ describe('fuzzing', () => {
     })
     const tasks = new TaskClient(http, url, () => {}, () => new ApiError('deadline'))
     const deadline = new AbortController().signal
-    const task = fc.record({ task_id: fc.oneof(fc.string(), fc.jsonValue()), state: fc.oneof(fc.integer({ min: -10, max: 5 }), fc.jsonValue()), image: fc.oneof(fc.webUrl(), fc.jsonValue()) }, { requiredKeys: [] })
+    const task = fc.record({
+      task_id: fc.oneof(fc.string(), fc.jsonValue()),
+      state: fc.oneof(fc.integer({ min: -10, max: 5 }), fc.jsonValue()),
+      image: fc.oneof(fc.webUrl(), fc.jsonValue()),
+    }, { requiredKeys: [] })
+    const status = fc.oneof(fc.constant(200), fc.integer({ min: 100, max: 599 }), fc.jsonValue())
     const body = fc.oneof(
-      fc.record({ status: fc.oneof(fc.constant(200), fc.integer({ min: 100, max: 599 }), fc.jsonValue()), data: fc.oneof(task, fc.jsonValue()), message: fc.string() }, { requiredKeys: [] }).map(b => JSON.stringify(b)),
+      fc.record({ status, data: fc.oneof(task, fc.jsonValue()), message: fc.string() }, { requiredKeys: [] })
+        .map(b => JSON.stringify(b)),
       fc.jsonValue().map(v => JSON.stringify(v) ?? ''),
       fc.string(),
       fc.constantFrom('<html>502</html>', '', '{', 'null', '{"error":{"message":"x"}}'),
     )
-    await fc.assert(fc.asyncProperty(fc.constantFrom(200, 200, 200, 400, 401, 404, 413, 429, 500, 502, 503), body, async (status, text) => {
+    const code = fc.constantFrom(200, 200, 200, 400, 401, 404, 413, 429, 500, 502, 503)
+    await fc.assert(fc.asyncProperty(code, body, async (status, text) => {
       next = { status, body: text }
       try {
         const data = await tasks.get('t', deadline)

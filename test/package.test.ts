@@ -40,7 +40,7 @@ describe('the packed package in a fresh app', () => {
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), `vite@${viteVersion}`, `typescript@${tsVersion}`], { cwd: app, maxBuffer: 1 << 24 })
 
     // every entry loads, as ESM and as CommonJS
-    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack']
+    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack', '/api']
     const check = `for (const e of ${JSON.stringify(entries)}) { const m = require('unplugin-upscale' + e); if (!m) throw new Error(e) }`
     await run('node', ['-e', check], { cwd: app })
     await run('node', ['--input-type=module', '-e', `for (const e of ${JSON.stringify(entries)}) await import('unplugin-upscale' + e)`], { cwd: app })
@@ -67,7 +67,8 @@ describe('the packed package in a fresh app', () => {
     // the default cache location, under the app's node_modules
     expect((await readdir(join(app, 'node_modules/.cache/unplugin-upscale'))).length).toBeGreaterThan(0)
 
-    // typed imports through `unplugin-upscale/client`: every form compiles, wrong uses do not
+    // typed imports through `unplugin-upscale/client` alone, as a webpack or Rspack project has them
+    // (no vite/client): every documented form compiles, wrong uses do not
     await cp(join(ROOT, 'fixtures/types'), join(app, 'types'), { recursive: true })
     const tsc = join(app, 'node_modules/.bin/tsc')
     const flags = ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--types', 'unplugin-upscale/client']
@@ -76,5 +77,37 @@ describe('the packed package in a fresh app', () => {
     expect(bad).toMatch(/bad\.ts\(5,14\): error TS2322: Type 'string' is not assignable to type 'number'/)
     expect(bad).toMatch(/bad\.ts\(6,14\): error TS2322: Type 'UpscaledImage' is not assignable to type 'string'/)
     expect(bad).toMatch(/bad\.ts\(7,23\): error TS2339: Property 'nope' does not exist on type 'UpscaledImage'/)
+
+    // a create-vite app keeps its app code under tsconfig.app.json, with vite/client beside ours
+    await writeFile(join(app, 'tsconfig.app.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        skipLibCheck: true,
+        strict: true,
+        noEmit: true,
+        types: ['vite/client', 'unplugin-upscale/client'],
+      },
+      include: ['types/ok.ts'],
+    }))
+    const appCheck = await run(tsc, ['-p', 'tsconfig.app.json'], { cwd: app }).then(() => '', (e: { stdout: string }) => e.stdout)
+    expect(appCheck).toBe('')
+
+    // the JS API, typed, from ESM and CommonJS
+    await writeFile(join(app, 'api.mts'), `import { upscale } from 'unplugin-upscale/api'
+const r = await upscale('bird.png', { scale: 2 })
+const w: number = r.width
+const f: 'jpeg' | 'png' | 'webp' | 'avif' = r.format
+console.log(JSON.stringify({ w, f, cached: r.cached }))
+`)
+    const apiCheck = await run(tsc, ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'api.mts'], { cwd: app })
+      .then(() => '', (e: { stdout: string }) => e.stdout)
+    expect(apiCheck).toBe('')
+    const api = await run('node', ['--input-type=module', '-e', `import { upscale } from 'unplugin-upscale/api'; const r = await upscale('bird.png', { scale: 2, logLevel: 'silent' }); console.log(JSON.stringify(r))`], { cwd: app })
+    expect(JSON.parse(api.stdout)).toMatchObject({ width: 576, height: 576, format: 'png', cached: true })
+    const cjs = await run('node', ['-e', `require('unplugin-upscale/api').upscale('bird.png', { scale: 1, logLevel: 'silent' }).then(r => console.log(r.width))`], { cwd: app })
+    expect(cjs.stdout.trim()).toBe('288')
   })
 })

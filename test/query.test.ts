@@ -29,6 +29,8 @@ describe('parseUpscaleId', () => {
     ['?type=clean&upscale', { type: 'clean' }],
     ['?as=metadata&upscale', { as: 'metadata' }],
     ['?as=url&upscale', { as: 'url' }],
+    ['?scale=2&upscale=metadata', { as: 'metadata', scale: 2 }],
+    ['?upscale=metadata&as=metadata', { as: 'metadata' }],
     ['?format=webp&quality=70&upscale', { format: 'webp', quality: 70 }],
     ['?format=avif&upscale', { format: 'avif' }],
     ['?format=png&upscale', { format: 'png' }],
@@ -60,7 +62,9 @@ describe('parseUpscaleId', () => {
     ['?quality=high&upscale', /`quality`/],
     ['?w=200&upscale', /unknown query parameter `w`/],
     ['?scale=2&scale=4&upscale', /`scale` is given more than once/],
-    ['?upscale=no', /`upscale` takes no value/],
+    ['?upscale=no', /`upscale` takes no value, or `metadata` \(got "no"\)/],
+    ['?as=url&upscale=metadata', /`upscale=metadata` and `as=url` disagree; keep one/],
+    ['?upscale#frag', /a fragment \(`#frag`\) means nothing to an image import/],
   ])('rejects %s', (query, message) => {
     expect(() => parse(`/a/hero.jpg${query}`)).toThrow(message)
   })

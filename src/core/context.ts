@@ -39,7 +39,11 @@ export class UpscaleContext {
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
 
-  constructor(rawOptions: Options | undefined, private readonly emit: EmitImage, private readonly importOriginal?: OriginalImport) {
+  constructor(
+    rawOptions: Options | undefined,
+    private readonly emit: EmitImage,
+    private readonly importOriginal?: OriginalImport,
+  ) {
     this.upscaler = createUpscaler(rawOptions)
   }
 

@@ -24,7 +24,7 @@ function formatOf(meta: Metadata): string {
 }
 
 /** Read the header: format and oriented size. Throws ImageError for what the engines cannot take. */
-export async function inspect(source: Buffer): Promise<SourceInfo> {
+export async function inspect(source: Uint8Array): Promise<SourceInfo> {
   if (source.length === 0)
     throw new ImageError('the file is empty (0 bytes)')
   let meta: Metadata
@@ -57,7 +57,7 @@ export function originalOutputFormat(info: SourceInfo): OutputFormat {
 export interface RawImage { data: Buffer, width: number, height: number, channels: 1 | 2 | 3 | 4, depth: 8 | 16 }
 
 /** Decode to interleaved pixels of the given depth, EXIF orientation applied, in sRGB or greyscale. */
-export async function decode(source: Buffer, depth: 8 | 16 = 8): Promise<RawImage> {
+export async function decode(source: Uint8Array, depth: 8 | 16 = 8): Promise<RawImage> {
   const { data, info } = await sharp(source, { failOn: 'error' })
     .autoOrient()
     .raw({ depth: depth === 16 ? 'ushort' : 'uchar' })
@@ -77,7 +77,7 @@ export async function encode(raw: RawImage, format: OutputFormat, quality?: numb
 }
 
 /** Re-encode an image into another format (or the same one at another quality). */
-export async function convert(bytes: Buffer, format: OutputFormat, quality?: number): Promise<Buffer> {
+export async function convert(bytes: Uint8Array, format: OutputFormat, quality?: number): Promise<Buffer> {
   return toFormat(sharp(bytes, { failOn: 'error' }), format, quality).toBuffer()
 }
 
@@ -94,7 +94,7 @@ function toFormat(image: Sharp, format: OutputFormat, quality?: number): Sharp {
  * Width, height and format of encoded bytes, after one decode of every pixel (streamed, so memory
  * stays small): a truncated or corrupt file fails here instead of being cached.
  */
-export async function checkImage(bytes: Buffer, maxPixels: number): Promise<ImageInfo> {
+export async function checkImage(bytes: Uint8Array, maxPixels: number): Promise<ImageInfo> {
   const meta = await readOutputMeta(bytes)
   if (meta.width * meta.height > maxPixels)
     throw new ImageError(`it is ${meta.width}×${meta.height} px, more than maxOutputPixels (${maxPixels}); it was not decoded`)
@@ -108,7 +108,7 @@ export async function checkImage(bytes: Buffer, maxPixels: number): Promise<Imag
 export interface ImageInfo { width: number, height: number, format: string }
 
 /** Width, height and format of encoded bytes, read from the header, as a module exports them. */
-export async function readOutputMeta(bytes: Buffer): Promise<ImageInfo> {
+export async function readOutputMeta(bytes: Uint8Array): Promise<ImageInfo> {
   const meta = await sharp(bytes).metadata()
   return { width: meta.width!, height: meta.height!, format: formatOf(meta) }
 }

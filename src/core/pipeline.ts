@@ -151,7 +151,8 @@ export class Pipeline {
         metadata: {
           width: meta.width,
           height: meta.height,
-          format: meta.format,
+          // written by our encoders, so one of the output formats
+          format: meta.format as OutputFormat,
           originalWidth: info.width,
           originalHeight: info.height,
           scale,
@@ -181,7 +182,15 @@ export class Pipeline {
       key: '',
       ext,
       fileName: `${assetBase(file)}.${ext}`,
-      metadata: { width, height, format, originalWidth: width, originalHeight: height, scale: 1, type: params.type },
+      metadata: {
+        width,
+        height,
+        format: format as OutputFormat | 'tiff',
+        originalWidth: width,
+        originalHeight: height,
+        scale: 1,
+        type: params.type,
+      },
       cached: false,
       engine: 'none',
     }
@@ -292,7 +301,9 @@ export class Pipeline {
     catch (error) {
       throw new ImageError(`the ${this.engine.id} engine returned bytes that are not an image (${(error as Error).message})`)
     }
-    const entry = await this.writing(() => this.cache.put(key, result.data, {
+    const { data: bytes } = result
+    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const entry = await this.writing(() => this.cache.put(key, data, {
       ...meta,
       provider: this.engine.id,
       providerVersion: this.engine.version,

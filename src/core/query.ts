@@ -55,9 +55,14 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
     seen.add(key)
   }
 
+  // `upscale=metadata` is `as=metadata` spelled so that TypeScript can type it wherever the other
+  // parameters stand (one wildcard per module name: the marker must end the query)
   const flag = query.get('upscale')!
-  if (flag !== '' && flag !== 'true')
-    throw new QueryError(`\`upscale\` takes no value (got "${flag}")`)
+  if (flag !== '' && flag !== 'true' && flag !== 'metadata')
+    throw new QueryError(`\`upscale\` takes no value, or \`metadata\` (got "${flag}")`)
+  const as = flag === 'metadata' ? 'metadata' : oneOf('as', query.get('as') ?? 'url', AS)
+  if (flag === 'metadata' && query.has('as') && query.get('as') !== 'metadata')
+    throw new QueryError(`\`upscale=metadata\` and \`as=${query.get('as')}\` disagree; keep one`)
 
   const scale = query.get('scale')
   const alias = query.get('scale_factor')
@@ -80,7 +85,7 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
     params: {
       scale: scaleValue === null ? defaults.scale : parseScale(scaleKey, scaleValue),
       type: query.has('type') ? oneOf('type', query.get('type')!, TYPES) : defaults.type,
-      as: oneOf('as', query.get('as') ?? 'url', AS),
+      as,
       format: format as 'original' | OutputFormat,
       quality,
     },

@@ -63,7 +63,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     const { width, height, format } = req.info
     if (Math.max(width, height) > settings.maxUploadSide)
       throw new ApiError(`the image is ${width}×${height} px; the API takes at most ${settings.maxUploadSide} px on a side (option \`maxUploadSide\`)`)
-    let data = req.source
+    let data = Buffer.from(req.source.buffer, req.source.byteOffset, req.source.byteLength)
     let name = basename(req.file)
     let type = SERVICE_FORMATS[format]
     if (!type) {
