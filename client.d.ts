@@ -6,6 +6,9 @@
 // TypeScript allows one wildcard per module name, so the type comes from how the query ends:
 //   './a.png?scale=2&upscale'           the URL (a string)
 //   './a.png?scale=2&upscale=metadata'  the metadata object
+//   './a.png?w=480;960&upscale=srcset'  a srcset string
+//   './a.png?format=avif;webp&upscale=picture'   sources per format and a fallback img
+//   './a.png?w=480;960&upscale=variants'          an array of metadata, one per variant
 // Other parameters may stand in any order before that marker. (`as=metadata&upscale` is typed too.)
 
 /** The metadata of an enhanced image; it satisfies Astro's `ImageMetadata`. */
@@ -56,4 +59,29 @@ declare module '*&upscale' {
   export const height: number
   export const format: UpscaledImage['format']
   export const metadata: UpscaledImage
+}
+
+declare module '*upscale=srcset' {
+  /** `url 480w, url 960w` */
+  const srcset: string
+  export default srcset
+  export const metadata: UpscaledImage[]
+}
+
+/** What `upscale=picture` gives: a `<source>` per format but the last, and the last as the `<img>`. */
+interface UpscaledPicture {
+  sources: Array<{ type: string, srcset: string }>
+  img: { src: string, srcset: string, width: number, height: number }
+}
+
+declare module '*upscale=picture' {
+  const picture: UpscaledPicture
+  export default picture
+  export const metadata: UpscaledImage[]
+}
+
+declare module '*upscale=variants' {
+  const variants: UpscaledImage[]
+  export default variants
+  export { variants as metadata }
 }

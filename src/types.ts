@@ -194,9 +194,15 @@ export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'def
 export interface UpscaleParams {
   scale: Scale
   type: EnhanceType
-  as: 'url' | 'metadata'
+  as: 'url' | 'metadata' | 'srcset' | 'picture' | 'variants'
+  /** the format of a single image; with `variants`, the first of their formats */
   format: 'original' | OutputFormat
   quality: number | undefined
+  /**
+   * Responsive variants (`w=480;960`, `format=avif;webp`, `as=srcset|picture`): the widths (none
+   * given: the enhanced width) and formats, each variant derived from the one enhanced image.
+   */
+  variants?: { widths: number[] | undefined, formats: Array<'original' | OutputFormat> }
 }
 
 /** The metadata export of an `?upscale` module. */

@@ -54,7 +54,7 @@ async function untilEnhanced(get: () => Promise<string>): Promise<string> {
   throw new Error('the module never pointed at an enhanced image')
 }
 
-const srcOf = (code: string) => /const src = "([^"]+)"/.exec(code)?.[1]
+const srcOf = (code: string) => /metadata = \{ src: "([^"]+)"/.exec(code)?.[1]
 
 describe('vite dev server', () => {
   it.each(['/', '/app/'])('serves the original at once on a miss, then the enhanced image (base %s)', async (base) => {

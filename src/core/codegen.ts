@@ -1,28 +1,56 @@
 import type { UpscaledImage, UpscaleParams } from '../types'
 
-/**
- * The JS module of one `?upscale` import. `srcExpression` is a JS expression for the final URL:
- * a string literal in dev, a bundler file-URL reference in builds.
- */
-export function moduleCode(srcExpression: string, meta: Omit<UpscaledImage, 'src'>, as: UpscaleParams['as'], prelude: string[] = []): string {
-  const fields = Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')
-  return [
-    ...prelude,
-    `const src = ${srcExpression};`,
-    `export const width = ${meta.width};`,
-    `export const height = ${meta.height};`,
-    `export const format = ${JSON.stringify(meta.format)};`,
-    `export const metadata = { src, ${fields} };`,
-    `export default ${as === 'metadata' ? 'metadata' : 'src'};`,
-    '',
-  ].join('\n')
+/** One image of a module: a JS expression of its URL (a literal in dev, a bundler reference), and its metadata. */
+export interface ModuleImage {
+  src: string
+  meta: Omit<UpscaledImage, 'src'>
 }
 
+const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
+
 /**
- * The module of an image left as it is, its URL from an import the bundler resolves to a string
- * (`specifier`, e.g. Vite's `file?url`): never what another plugin makes of a bare image import,
- * which may be an object (Astro's image metadata).
+ * The JS module of one `?upscale` import. A single image exports its URL (or, with `as=metadata`,
+ * its metadata) as the default, and `width`, `height`, `format`, `metadata`. Responsive variants
+ * export what `as` asks for: a srcset string, a picture object, or an array of metadata.
  */
-export function originalModuleCode(specifier: string, meta: Omit<UpscaledImage, 'src'>, as: UpscaleParams['as']): string {
-  return moduleCode('original', meta, as, [`import original from ${JSON.stringify(specifier)};`])
+export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'as' | 'variants'>, prelude: string[] = []): string {
+  const objects = images.map(({ src, meta }) => `{ src: ${src}, ${Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`)
+  if (!params.variants) {
+    const [{ meta }] = images
+    return [
+      ...prelude,
+      `export const metadata = ${objects[0]};`,
+      `export const width = ${meta.width};`,
+      `export const height = ${meta.height};`,
+      `export const format = ${JSON.stringify(meta.format)};`,
+      `export default ${params.as === 'metadata' ? 'metadata' : 'metadata.src'};`,
+      '',
+    ].join('\n')
+  }
+  const lines = [...prelude, `export const metadata = [${objects.join(', ')}];`]
+  const srcset = (list: string) => `${list}.map(i => \`\${i.src} \${i.width}w\`).join(', ')`
+  switch (params.as) {
+    case 'srcset':
+      lines.push(`export default ${srcset('metadata')};`)
+      break
+    case 'picture': {
+      // every format but the last is a <source>; the last is the <img>, at its largest width
+      const formats = [...new Set(images.map(i => i.meta.format))]
+      const fallback = formats.at(-1)!
+      lines.push(
+        `const of = f => metadata.filter(i => i.format === f);`,
+        `const fallback = of(${JSON.stringify(fallback)});`,
+        `const img = fallback.reduce((a, b) => (b.width > a.width ? b : a));`,
+        `export default {`,
+        `  sources: [${formats.slice(0, -1).map(f => `{ type: ${JSON.stringify(MIME[f] ?? `image/${f}`)}, srcset: ${srcset(`of(${JSON.stringify(f)})`)} }`).join(', ')}],`,
+        `  img: { src: img.src, srcset: ${srcset('fallback')}, width: img.width, height: img.height },`,
+        `};`,
+      )
+      break
+    }
+    default:
+      // `as=url`: one width and one format; `as=variants` (and `as=metadata` on a list): the array
+      lines.push(`export default ${params.as === 'url' ? 'metadata[0].src' : 'metadata'};`)
+  }
+  return `${lines.join('\n')}\n`
 }

@@ -2,7 +2,7 @@ import type { Options, UpscaleParams } from '../types'
 import type { ProcessedImage } from './pipeline'
 import type { Upscaler } from './upscaler'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { moduleCode, originalModuleCode } from './codegen'
+import { moduleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
@@ -105,16 +105,21 @@ export class UpscaleContext {
     // the unenhanced image, still a URL string: imported as one where the bundler can, else emitted
     const original = async (): Promise<string> => {
       const image = await upscaler.pipeline.originalImage(file, params)
-      if (this.importOriginal)
-        return originalModuleCode(this.importOriginal(file), image.metadata, params.as)
-      return moduleCode(this.emit(hookContext, image, file), image.metadata, params.as)
+      if (this.importOriginal) {
+        const prelude = [`import original from ${JSON.stringify(this.importOriginal(file))};`]
+        return moduleCode([{ src: 'original', meta: image.metadata }], params, prelude)
+      }
+      return moduleCode([{ src: this.emit(hookContext, image, file), meta: image.metadata }], params)
     }
 
     upscaler.report.imageStarted(id)
     let outcome
     try {
       // the dev server never makes a page wait: a miss is served as the original meanwhile
-      outcome = await upscaler.pipeline.process(file, params, { cachedOnly: this.dev !== undefined })
+      const options = { cachedOnly: this.dev !== undefined }
+      outcome = params.variants
+        ? await upscaler.pipeline.processVariants(file, params, options)
+        : await upscaler.pipeline.process(file, params, options).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
     }
     catch (error) {
       upscaler.report.imageFinished('failed')
@@ -138,12 +143,14 @@ export class UpscaleContext {
         upscaler.hold(this.describe(id), outcome.reason)
         return original()
       case 'done': {
-        const { image } = outcome
-        upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
-        const src = this.dev
-          ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
-          : this.emit(hookContext, image, file)
-        return moduleCode(src, image.metadata, params.as)
+        const { images } = outcome
+        upscaler.report.imageFinished(images[0].cached ? 'cached' : 'enhanced', images[0].engine)
+        return moduleCode(images.map(image => ({
+          src: this.dev
+            ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
+            : this.emit(hookContext, image, file),
+          meta: image.metadata,
+        })), params)
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
+import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, ScaleFactor, SourceInfo, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
 import { open } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
@@ -84,6 +84,12 @@ export class Budget {
 
 type Enhanced = { entry: CacheEntry, fresh: boolean } | { held: HeldReason } | { notCached: true }
 
+/** The enhanced entry with what the source said about itself, or why there is none. */
+type Base = { status: 'done', entry: CacheEntry, fresh: boolean, info: SourceInfo, scale: ScaleFactor } | Exclude<Outcome, { status: 'done' }>
+
+/** What `processVariants` comes back with: every variant, or why there is none. */
+export type VariantsOutcome = { status: 'done', images: ProcessedImage[] } | Exclude<Outcome, { status: 'done' }>
+
 /**
  * read → cache → engine → convert → metadata, for one image at a time. Work in flight is shared in
  * the process; a paid enhancement holds the key's cross-process lock, so parallel builds pay once.
@@ -116,6 +122,44 @@ export class Pipeline {
 
   /** The final image; with `cachedOnly`, `notCached` rather than run the engine. */
   async process(file: string, params: UpscaleParams, options: ProcessOptions = {}): Promise<Outcome> {
+    const base = await this.base(file, params, options)
+    if (base.status !== 'done')
+      return base
+    const { entry, info } = base
+    const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
+    const final = target === entry.record.format && params.quality === undefined
+      ? entry
+      : await this.converted(file, entry, target, params.quality)
+    return { status: 'done', image: this.image(file, final, base, params, '') }
+  }
+
+  /**
+   * Responsive variants (`params.variants`): every width × format, each a cached conversion of the
+   * one enhanced image (which is paid for or computed once). A width over the enhanced image's is
+   * taken as the enhanced width: variants never enlarge again.
+   */
+  async processVariants(file: string, params: UpscaleParams, options: ProcessOptions = {}) {
+    const base = await this.base(file, params, options)
+    if (base.status !== 'done')
+      return base
+    const { entry, info } = base
+    const full = entry.record.width
+    const widths = [...new Set((params.variants?.widths ?? [full]).map(w => Math.min(w, full)))]
+    const images: ProcessedImage[] = []
+    for (const format of params.variants?.formats ?? [params.format]) {
+      const target: OutputFormat = format === 'original' ? originalOutputFormat(info) : format
+      for (const width of widths) {
+        const same = width === full && target === entry.record.format && params.quality === undefined
+        const resize = width === full ? undefined : width
+        const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
+        images.push(this.image(file, final, base, params, `-${width}w`))
+      }
+    }
+    return { status: 'done', images } as VariantsOutcome
+  }
+
+  /** The enhanced entry an image's variants come from, or why there is none (held, not cached). */
+  private async base(file: string, params: UpscaleParams, options: ProcessOptions): Promise<Base> {
     const cachedOnly = options.cachedOnly ?? false
     const source = options.source ?? await readSource(file)
     const info = await inspect(source)
@@ -131,36 +175,31 @@ export class Pipeline {
       return { status: 'held', reason: enhanced.held }
     if ('notCached' in enhanced)
       return { status: 'notCached' }
+    return { status: 'done', ...enhanced, info, scale }
+  }
 
-    const { entry, fresh } = enhanced
-    const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
-    const final = target === entry.record.format && params.quality === undefined
-      ? entry
-      : await this.converted(file, entry, target, params.quality)
-
+  /** A final entry as the caller gets it; `suffix` tells variants apart in the file name (`-480w`). */
+  private image(file: string, final: CacheEntry, base: Base & { status: 'done' }, params: UpscaleParams, suffix: string): ProcessedImage {
     // read by sharp from these very bytes when the entry was written, and checksummed since
     const meta = final.record
     const ext = extensionOf(meta.format)
     return {
-      status: 'done',
-      image: {
-        data: final.data,
-        key: final.record.key,
-        ext,
-        fileName: `${assetBase(file)}@${scale}x.${ext}`,
-        metadata: {
-          width: meta.width,
-          height: meta.height,
-          // written by our encoders, so one of the output formats
-          format: meta.format as OutputFormat,
-          originalWidth: info.width,
-          originalHeight: info.height,
-          scale,
-          type: params.type,
-        },
-        cached: !fresh,
-        engine: entry.record.provider,
+      data: final.data,
+      key: final.record.key,
+      ext,
+      fileName: `${assetBase(file)}@${base.scale}x${suffix}.${ext}`,
+      metadata: {
+        width: meta.width,
+        height: meta.height,
+        // written by our encoders, so one of the output formats
+        format: meta.format as OutputFormat,
+        originalWidth: base.info.width,
+        originalHeight: base.info.height,
+        scale: base.scale,
+        type: params.type,
       },
+      cached: !base.fresh,
+      engine: base.entry.record.provider,
     }
   }
 
@@ -317,17 +356,17 @@ export class Pipeline {
     return entry
   }
 
-  private async converted(file: string, from: CacheEntry, format: OutputFormat, quality?: number): Promise<CacheEntry> {
-    const key = variantKey(from.record.key, format, quality)
+  private async converted(file: string, from: CacheEntry, format: OutputFormat, quality?: number, width?: number) {
+    const key = variantKey(from.record.key, format, quality, width)
     // no lock: a conversion costs nothing, and atomic writes make a race harmless
     return await this.read(key, file) ?? this.inFlight.run(key, async (): Promise<CacheEntry> => {
-      const data = await convert(from.data, format, quality)
+      const data = await convert(from.data, format, quality, width)
       const meta = await readOutputMeta(data)
       const entry = await this.writing(() => this.cache.put(key, data, {
         ...meta,
         provider: 'sharp',
         providerVersion: 'convert-1',
-        params: { from: from.record.key, format, quality },
+        params: { from: from.record.key, format, quality, width },
       }))
       this.used.add(key)
       this.written++

@@ -1,13 +1,17 @@
-import type { EnhanceType, OutputFormat, Scale, UpscaleParams } from '../types'
+import type { EnhanceType, Scale, UpscaleParams } from '../types'
 
 export const SCALES = ['auto', '1', '2', '4'] as const
 export const TYPES = ['clean', 'face'] as const
-export const AS = ['url', 'metadata'] as const
+export const AS = ['url', 'metadata', 'srcset', 'picture', 'variants'] as const
+/** `upscale=<marker>`: the same as `as=<marker>`, spelled so that TypeScript can type it (see client.d.ts) */
+const MARKERS = ['metadata', 'srcset', 'picture', 'variants']
+/** widths are whole pixels, up to this */
+const MAX_WIDTH = 16384
 export const FORMATS = ['original', 'jpeg', 'png', 'webp', 'avif'] as const
 
 /** Query keys that bundlers and dev servers add to ids by themselves; they never change the result. */
 const BUNDLER_KEYS = new Set(['import', 't', 'v', 'used', 'direct'])
-const KNOWN_KEYS = ['upscale', 'scale', 'scale_factor', 'type', 'as', 'format', 'quality']
+const KNOWN_KEYS = ['upscale', 'scale', 'scale_factor', 'type', 'as', 'format', 'quality', 'w']
 
 export interface UpscaleImport {
   /** the file part of the id, without the query */
@@ -58,11 +62,12 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   // `upscale=metadata` is `as=metadata` spelled so that TypeScript can type it wherever the other
   // parameters stand (one wildcard per module name: the marker must end the query)
   const flag = query.get('upscale')!
-  if (flag !== '' && flag !== 'true' && flag !== 'metadata')
-    throw new QueryError(`\`upscale\` takes no value, or \`metadata\` (got "${flag}")`)
-  const as = flag === 'metadata' ? 'metadata' : oneOf('as', query.get('as') ?? 'url', AS)
-  if (flag === 'metadata' && query.has('as') && query.get('as') !== 'metadata')
-    throw new QueryError(`\`upscale=metadata\` and \`as=${query.get('as')}\` disagree; keep one`)
+  if (flag !== '' && flag !== 'true' && !MARKERS.includes(flag))
+    throw new QueryError(`\`upscale\` takes no value, or one of ${MARKERS.join(', ')} (got "${flag}")`)
+  const marked = MARKERS.includes(flag) ? flag as typeof AS[number] : undefined
+  const as = marked ?? oneOf('as', query.get('as') ?? 'url', AS)
+  if (marked && query.has('as') && query.get('as') !== marked)
+    throw new QueryError(`\`upscale=${marked}\` and \`as=${query.get('as')}\` disagree; keep one`)
 
   const scale = query.get('scale')
   const alias = query.get('scale_factor')
@@ -71,7 +76,13 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   const scaleValue = scale ?? alias
   const scaleKey = scale !== null ? 'scale' : 'scale_factor'
 
-  const format = oneOf('format', query.get('format') ?? 'original', FORMATS)
+  const formats = list('format', query.get('format') ?? 'original').map(f => oneOf('format', f, FORMATS))
+  const widths = query.has('w') ? list('w', query.get('w')!).map(parseWidth) : undefined
+  const responsive = widths !== undefined || formats.length > 1 || ['srcset', 'picture', 'variants'].includes(as)
+  if (responsive && as === 'url' && ((widths?.length ?? 1) > 1 || formats.length > 1))
+    throw new QueryError('several widths or formats make several files: ask for `as=srcset`, `as=picture` or `as=variants` (an array of metadata)')
+  if (as === 'srcset' && formats.length > 1)
+    throw new QueryError('a srcset has one format; for several, ask for `as=picture`')
   const qualityText = query.get('quality')
   let quality: number | undefined
   if (qualityText !== null) {
@@ -86,10 +97,28 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
       scale: scaleValue === null ? defaults.scale : parseScale(scaleKey, scaleValue),
       type: query.has('type') ? oneOf('type', query.get('type')!, TYPES) : defaults.type,
       as,
-      format: format as 'original' | OutputFormat,
+      format: formats[0],
       quality,
+      variants: responsive ? { widths: widths && [...new Set(widths)].sort((a, b) => a - b), formats } : undefined,
     },
   }
+}
+
+/** `a;b;c`, each once. */
+function list(key: string, value: string): string[] {
+  const items = value.split(';')
+  if (items.some(i => i === ''))
+    throw new QueryError(`\`${key}\` is a list separated by \`;\`, with no empty item (got "${value}")`)
+  if (new Set(items).size !== items.length)
+    throw new QueryError(`\`${key}\` names an item twice (got "${value}")`)
+  return items
+}
+
+function parseWidth(text: string): number {
+  const w = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN
+  if (!(w >= 1 && w <= MAX_WIDTH))
+    throw new QueryError(`\`w\` takes whole widths in pixels from 1 to ${MAX_WIDTH}, separated by \`;\` (got "${text}")`)
+  return w
 }
 
 function parseScale(key: string, value: string): Scale {

@@ -19,6 +19,7 @@ export function enhancementKey(
 }
 
 /** The key of a format conversion of an enhanced image. */
-export function variantKey(enhancedKey: string, format: string, quality: number | undefined): string {
-  return sha256(JSON.stringify({ from: enhancedKey, format, quality: quality ?? null }))
+export function variantKey(enhancedKey: string, format: string, quality: number | undefined, width?: number): string {
+  const fields = { from: enhancedKey, format, quality: quality ?? null, ...(width ? { width } : {}) }
+  return sha256(JSON.stringify(fields))
 }
