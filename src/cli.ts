@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, PRUNE_MARKER, writeAtomic } from './core/cache'
+import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, writeAtomic } from './core/cache'
 import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
@@ -244,7 +244,7 @@ async function cache(argv: string[]): Promise<number> {
     console.log(`${dir} does not exist: nothing to clear`)
     return 0
   }
-  const stranger = names.find(n => !isKeyFolder(n) && n !== PRUNE_MARKER)
+  const stranger = names.find(n => !isKeyFolder(n) && n !== PRUNE_MARKER && n !== NAMED_DIR)
   if (stranger)
     throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
   const { removed, bytes, left } = await clear(store)

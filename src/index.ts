@@ -4,6 +4,7 @@ import type { Options } from './types'
 import { createUnplugin } from 'unplugin'
 import { UpscaleContext } from './core/context'
 import { displayPath } from './core/errors'
+import { UPSCALE_ID } from './core/query'
 import { emitterFor } from './emit'
 
 /** What a Vite dev environment (or Vite 5's dev server) offers to reload a module. */
@@ -53,7 +54,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     vite: {
       configResolved(config) {
-        ctx.configure({ root: config.root, base: config.base, serve: config.command === 'serve' })
+        const imagetools = config.plugins.find(p => p.name === 'imagetools')
+        if (imagetools)
+          leaveUpscaleIdsAlone(imagetools)
+        ctx.configure({ root: config.root, base: config.base, serve: config.command === 'serve', composeWith: imagetools && 'vite-imagetools' })
       },
       configureServer(server) {
         server.middlewares.use(ctx.devMiddleware())
@@ -80,6 +84,26 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
     },
   }
+}
+
+/**
+ * vite-imagetools treats any image id with a query as its own, so listed before this plugin it
+ * would load `?upscale` ids itself and emit the source unenhanced. Its `load` is wrapped to pass on
+ * them; ids with its directives reach it after `resolveId` has pointed them at the enhanced file.
+ */
+function leaveUpscaleIdsAlone(plugin: { load?: unknown }): void {
+  type Load = (this: unknown, id: string, ...rest: unknown[]) => unknown
+  const hook = plugin.load as Load | { handler: Load } | undefined
+  if (!hook)
+    return
+  const original = typeof hook === 'function' ? hook : hook.handler
+  const handler = function (this: unknown, id: string, ...rest: unknown[]): unknown {
+    return UPSCALE_ID.test(id) ? null : original.call(this, id, ...rest)
+  }
+  if (typeof hook === 'function')
+    plugin.load = handler
+  else
+    hook.handler = handler
 }
 
 export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)

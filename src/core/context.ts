@@ -38,6 +38,8 @@ export class UpscaleContext {
   /** dev: ids whose enhancement runs in the background */
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
+  /** another image plugin that takes the query's other directives (vite-imagetools), by name */
+  private composeWith: string | undefined
 
   constructor(
     rawOptions: Options | undefined,
@@ -48,8 +50,10 @@ export class UpscaleContext {
   }
 
   /** Bundlers tell their root (and Vite its base and command) only once they are configured. */
-  configure({ root, base, serve }: { root: string, base?: string, serve?: boolean }): void {
+  configure(config: { root: string, base?: string, serve?: boolean, composeWith?: string }): void {
+    const { root, base, serve, composeWith } = config
     this.upscaler.setRoot(root)
+    this.composeWith = composeWith
     this.dev = serve ? { base: base ?? '/', hooks: this.dev?.hooks } : undefined
   }
 
@@ -90,6 +94,11 @@ export class UpscaleContext {
     if (importer) {
       const set = this.importers.get(full) ?? new Set()
       this.importers.set(full, set.add(importer.split('?')[0]))
+    }
+    if (this.composeWith) {
+      const { ours, theirs } = splitQuery(full)
+      if ([...theirs.keys()].length)
+        return this.composed(hookContext, full, ours, theirs)
     }
     this.parse(full)
     return full
@@ -155,6 +164,43 @@ export class UpscaleContext {
     }
   }
 
+  /**
+   * `?upscale` with another image plugin's directives (`?w=400&format=webp&upscale`): enhance now,
+   * and resolve to the enhanced file under a readable name with the other directives, so that the
+   * other plugin sees an ordinary image, which is the enhanced one. Held back (dry run) or failed
+   * with `onError: 'original'`, the other plugin gets the source instead, and the build says so.
+   */
+  private async composed(hookContext: unknown, id: string, ours: string, theirs: URLSearchParams): Promise<string> {
+    const request = this.parse(ours)!
+    const { upscaler } = this
+    const { file, params } = request
+    ;(hookContext as ResolveContext).addWatchFile?.(file)
+    const unenhanced = `${file}?${theirs}`
+    upscaler.report.imageStarted(id)
+    let outcome
+    try {
+      outcome = await upscaler.pipeline.process(file, { ...params, format: 'original', as: 'url', variants: undefined })
+    }
+    catch (error) {
+      upscaler.report.imageFinished('failed')
+      const failure = upscaler.failure(this.describe(id), error)
+      if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
+        upscaler.report.warn(`${failure.message}\nIt goes to ${this.composeWith} unenhanced (onError: 'original'); the next build tries again.`)
+        return unenhanced
+      }
+      throw failure
+    }
+    if (outcome.status !== 'done') {
+      upscaler.report.imageFinished('held')
+      if (outcome.status === 'held')
+        upscaler.hold(this.describe(id), outcome.reason)
+      return unenhanced
+    }
+    const { image } = outcome
+    upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
+    return `${await upscaler.pipeline.named(image)}?${theirs}`
+  }
+
   /** The import as messages show it: path from the root, query, and who imports it. */
   private describe(id: string): string {
     const file = id.slice(0, id.indexOf('?'))
@@ -187,4 +233,18 @@ export class UpscaleContext {
       .catch(error => hooks()?.failed(this.upscaler.failure(this.describe(id), error)))
       .finally(() => this.enhancing.delete(id))
   }
+}
+
+/** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */
+const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', 'import', 't', 'v', 'used', 'direct'])
+
+/** An id's query split into this plugin's keys (`ours`: the whole id with only them) and the others. */
+function splitQuery(id: string): { ours: string, theirs: URLSearchParams } {
+  const q = id.indexOf('?')
+  const query = new URLSearchParams(id.slice(q + 1))
+  const own = new URLSearchParams()
+  const theirs = new URLSearchParams()
+  for (const [key, value] of query)
+    (OWN_KEYS.has(key) ? own : theirs).append(key, value)
+  return { ours: `${id.slice(0, q)}?${own.toString().replace(/=(?=&|$)/g, '')}`, theirs }
 }

@@ -1,8 +1,8 @@
 import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, ScaleFactor, SourceInfo, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
-import { open } from 'node:fs/promises'
-import { basename, extname } from 'node:path'
-import { clearJournal, DiskCache, enhancementKey, extensionOf, readJournal, variantKey, writeJournal } from './cache'
+import { open, readFile } from 'node:fs/promises'
+import { basename, dirname, extname } from 'node:path'
+import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
 import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
 import { inFlightFor } from './state'
@@ -201,6 +201,19 @@ export class Pipeline {
       cached: !base.fresh,
       engine: base.entry.record.provider,
     }
+  }
+
+  /** The image's bytes under its readable name (`<cacheDir>/named/<key>/hero@2x.png`), written once. */
+  async named(image: ProcessedImage): Promise<string> {
+    const path = this.cache.namedPath(image.key, image.fileName)
+    const same = await readFileIfAny(path)
+    if (!same?.equals(image.data)) {
+      await this.writing(async () => {
+        await ensureDir(dirname(path))
+        await writeAtomic(path, image.data)
+      })
+    }
+    return path
   }
 
   /** The name `process` will give the file (`hero@4x.jpg`), from the header alone: nothing is enhanced. */
@@ -406,3 +419,5 @@ function assetBase(file: string): string {
   const base = basename(file, extname(file))
   return Buffer.byteLength(base) <= 64 ? base : Buffer.from(base).subarray(0, 64).toString().replace(/\uFFFD+$/, '')
 }
+
+const readFileIfAny = (path: string): Promise<Buffer | undefined> => readFile(path).catch(() => undefined)

@@ -1,6 +1,6 @@
 export { ensureDir, writeAtomic } from './atomic'
 export { enhancementKey, variantKey } from './keys'
-export { CACHE_FORMAT, DEFAULT_CACHE_DIR, extensionOf, isKeyFolder, PRUNE_MARKER } from './layout'
+export { CACHE_FORMAT, DEFAULT_CACHE_DIR, extensionOf, isKeyFolder, NAMED_DIR, PRUNE_MARKER } from './layout'
 export { clearJournal, readJournal, writeJournal } from './journal'
 export type { JournaledTask } from './journal'
 export { clear, pruneIfDue } from './prune'

@@ -8,6 +8,8 @@ export const DEFAULT_CACHE_DIR = 'node_modules/.cache/unplugin-upscale'
 export const CACHE_FORMAT = 1
 /** Written at the top of the cache dir after a build prunes: when, and with which settings. */
 export const PRUNE_MARKER = 'prune.json'
+/** Enhanced images under a readable name, for another image plugin to read (see UpscaleContext.composed). */
+export const NAMED_DIR = 'named'
 
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' }
 export const extensionOf = (format: string): string => EXT[format] ?? format
@@ -18,6 +20,8 @@ export const isKeyFolder = (name: string): boolean => /^[a-f\d]{2}$/.test(name)
 export const ENTRY_FILE = /^([a-f\d]{64})\.(?:json|jpg|png|webp|avif)$/
 /** The lock of a key while a build works on it */
 export const LOCK_FILE = /^[a-f\d]{64}\.lock$/
+/** A readable-name copy in `named/<key>/`: `hero@2x.png`, `hero@2x.png.<pid>.<random>.tmp` while written */
+export const NAMED_FILE = /^[^/\\]+@[124]x\.(?:jpg|png|webp|avif)(?:\.\d+\.[a-f\d]{8}\.tmp)?$/
 /** The journal of a paid task not cached yet */
 export const JOURNAL_FILE = /^[a-f\d]{64}\.task\.json$/
 /** A temp file of an atomic write (`<name>.<pid>.<random>.tmp`) */
@@ -40,6 +44,11 @@ export class CacheLayout {
 
   lockPath(key: string): string {
     return join(this.folder(key), `${key}.lock`)
+  }
+
+  /** `<dir>/named/<key>/<name>`: the entry's image under a readable name (same bytes). */
+  namedPath(key: string, name: string): string {
+    return join(this.dir, NAMED_DIR, key, name)
   }
 
   journalPath(key: string): string {

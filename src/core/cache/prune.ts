@@ -1,7 +1,7 @@
 import type { CacheLayout } from './layout'
 import { lstat, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
+import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
@@ -45,11 +45,26 @@ export async function removeEntry(layout: CacheLayout, key: string): Promise<voi
   const folder = layout.folder(key)
   if (!(await lstat(folder).catch(() => undefined))?.isDirectory())
     return
+  await removeNamed(layout, key)
   await rm(layout.recordPath(key), { force: true })
   for (const name of await readdir(folder).catch(() => [] as string[])) {
     if (name.startsWith(`${key}.`) && ENTRY_FILE.test(name))
       await rm(join(folder, name), { force: true })
   }
+}
+
+/** The readable-name copies of an entry: `named/<key>/` and the image files in it, never a link's target. */
+async function removeNamed(layout: CacheLayout, key: string): Promise<void> {
+  const folder = join(layout.dir, NAMED_DIR, key)
+  const isFolder = async (path: string): Promise<boolean> =>
+    (await lstat(path).catch(() => undefined))?.isDirectory() === true
+  if (!await isFolder(join(layout.dir, NAMED_DIR)) || !await isFolder(folder))
+    return
+  for (const name of await readdir(folder)) {
+    if (NAMED_FILE.test(name))
+      await rm(join(folder, name), { force: true })
+  }
+  await rmdir(folder).catch(() => {})
 }
 
 /**
@@ -124,6 +139,16 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
       continue
     }
     const info = await lstat(path).catch(() => undefined)
+    if (name === NAMED_DIR && info?.isDirectory()) {
+      for (const key of await readdir(path)) {
+        if (/^[a-f\d]{64}$/.test(key))
+          await removeNamed(layout, key)
+        if (await lstat(join(path, key)).then(() => true, () => false))
+          left.push(`${name}/${key}`)
+      }
+      await rmdir(path).catch(() => {})
+      continue
+    }
     if (!isKeyFolder(name) || !info?.isDirectory()) {
       left.push(name)
       continue

@@ -1,0 +1,69 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'vite'
+import { imagetools } from 'vite-imagetools'
+import { describe, expect, it } from 'vitest'
+import Upscale from '../src/vite'
+import { api, server } from './helpers/api'
+import { emitted, tempProject } from './helpers/project'
+
+// vite-imagetools 9 (the one that runs on Node 20); test/packed/ runs the current one on Node 22.
+const MAIN = `
+import plain from './bird.png?upscale'
+import webp from './bird.png?w=400&format=webp&upscale'
+import meta from './bird.png?scale=2&w=300&format=avif&as=metadata&upscale'
+import srcset from './head.jpg?scale=2&w=200;400&format=webp&as=srcset&upscale'
+import picture from './head.jpg?scale=2&w=200;400&format=avif;jpg&as=picture&upscale'
+globalThis.result = { plain, webp, meta, srcset, picture }
+`
+
+async function buildWith(dir: string, order: 'imagetools first' | 'upscale first', options = {}) {
+  await writeFile(join(dir, 'src/main.js'), MAIN)
+  const upscale = Upscale({ cacheDir: join(dir, '.cache'), provider: 'local', ...options })
+  const it = imagetools({ cache: { enabled: false } })
+  const out = join(dir, order.startsWith('imagetools') ? 'dist-it' : 'dist-up')
+  await build({
+    root: dir,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: order === 'imagetools first' ? [it, upscale] : [upscale, it],
+    build: { outDir: out, minify: false, rollupOptions: { input: join(dir, 'src/main.js'), output: { entryFileNames: '[name].js' } } },
+  })
+  const g = globalThis as { result?: Record<string, any> }
+  delete g.result
+  await import(`${pathToFileURL(join(out, 'main.js')).href}?t=${Date.now()}`)
+  return { out, result: g.result! }
+}
+
+describe.each(['imagetools first', 'upscale first'] as const)('vite-imagetools 9, %s', (order) => {
+  it('enhances, then imagetools resizes and converts the enhanced file', async () => {
+    const dir = await tempProject()
+    const { out, result } = await buildWith(dir, order)
+    // ?upscale alone: ours, never imagetools' pass-through of the source (was: 288×288)
+    expect(await emitted(out, result.plain)).toMatchObject({ width: 1152, format: 'png' })
+    // imagetools' w= on the enhanced 1152 px image, not the 288 px source (which it would not enlarge)
+    expect(await emitted(out, result.webp)).toMatchObject({ width: 400, format: 'webp' })
+    expect(result.webp).toMatch(/bird@4x/)
+    expect(result.meta).toMatchObject({ width: 300, format: 'avif' })
+    expect(await emitted(out, result.meta.src)).toMatchObject({ width: 300 })
+    const set = (result.srcset as string).split(', ').map(s => s.split(' '))
+    expect(set.map(([, w]) => w)).toEqual(['200w', '400w'])
+    for (const [url, w] of set)
+      expect((await emitted(out, url)).width).toBe(Number.parseInt(w))
+    // imagetools' own picture shape: a srcset per format, the last format as the <img>
+    expect(Object.keys(result.picture.sources)).toEqual(['avif', 'jpeg'])
+    expect(result.picture.img).toMatchObject({ w: 400 })
+    expect(await emitted(out, result.picture.img.src)).toMatchObject({ width: 400, format: 'jpeg' })
+  })
+})
+
+describe('vite-imagetools with the API', () => {
+  it('pays once per source and scale, whatever imagetools makes of it', async () => {
+    const s = await server()
+    const dir = await tempProject()
+    await buildWith(dir, 'imagetools first', api(s).options)
+    // bird at auto (4x) twice, bird at 2x, head at 2x twice: three enhancements
+    expect(s.stats.submits).toBe(3)
+  })
+})
