@@ -1,25 +1,22 @@
-import type { UnpluginFactory } from 'unplugin'
+import type { UnpluginFactory, UnpluginOptions } from 'unplugin'
 import type { ProcessedImage } from './core/pipeline'
 import type { Options } from './types'
 import { createUnplugin } from 'unplugin'
 import { UpscaleContext } from './core/context'
 import { displayPath } from './core/errors'
-import { UPSCALE_ID } from './core/query'
+import { UpscaleError } from './core/errors'
+import { STYLE_FILE } from './core/markup'
 import { emitterFor } from './emit'
+import { viteHooks } from './glue/vite'
 
-/** What a Vite dev environment (or Vite 5's dev server) offers to reload a module. */
-interface Reloadable {
-  moduleGraph: { getModuleById: (id: string) => object | undefined, invalidateModule: (module: object) => void }
-  reloadModule: (module: object) => Promise<void>
-}
-
-export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
+export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (rawOptions, meta) => {
   const emitter = emitterFor(meta.framework)
   const emit = (hookContext: unknown, image: ProcessedImage, file: string): string =>
     emitter.emit(hookContext, { image, originalFileName: displayPath(file, ctx.upscaler.options.root) })
   const ctx: UpscaleContext = new UpscaleContext(rawOptions, emit, emitter.importOriginal)
   const rule = { resourceQuery: ctx.idFilter, type: 'javascript/auto' }
-  return {
+  const vite = meta.framework === 'vite' ? viteHooks(ctx, emitter) : undefined
+  const main: UnpluginOptions = {
     name: 'unplugin-upscale',
     enforce: 'pre',
     buildStart: () => ctx.buildStart(),
@@ -52,58 +49,31 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       ctx.configure({ root: compiler.context })
       compiler.options.module.rules.push(rule)
     },
-    vite: {
-      configResolved(config) {
-        const imagetools = config.plugins.find(p => p.name === 'imagetools')
-        if (imagetools)
-          leaveUpscaleIdsAlone(imagetools)
-        ctx.configure({ root: config.root, base: config.base, serve: config.command === 'serve', composeWith: imagetools && 'vite-imagetools' })
+    transform: {
+      filter: { id: STYLE_FILE, code: 'upscale' },
+      async handler(code, id) {
+        if (!vite)
+          throw new UpscaleError(`${displayPath(id, ctx.upscaler.options.root)}: \`?upscale\` URLs in stylesheets need Vite; with ${meta.framework}, import the image from JavaScript instead`)
+        return vite.transformStyle(this, code, id)
       },
-      configureServer(server) {
-        server.middlewares.use(ctx.devMiddleware())
-        ctx.setDevHooks({
-          async ready(id) {
-            // every environment that loaded it: the browser's, and the SSR one a framework such as
-            // Astro renders pages with. Invalidating first also drops the importers' SSR instances.
-            // (Vite 5 has one module graph and no environments.)
-            const environments = server.environments ? Object.values(server.environments) : [server]
-            const graphs = environments as unknown as Reloadable[]
-            for (const environment of graphs) {
-              const module = environment.moduleGraph.getModuleById(id)
-              if (!module)
-                continue
-              environment.moduleGraph.invalidateModule(module)
-              await environment.reloadModule(module)
-            }
-          },
-          failed(error) {
-            server.config.logger.error(error.message, { timestamp: true })
-            server.ws.send({ type: 'error', err: { message: error.message, stack: '' } })
-          },
-        })
+    },
+    vite: vite && {
+      configResolved: vite.configResolved,
+      configureServer: vite.configureServer,
+      transformIndexHtml: vite.transformIndexHtml,
+    },
+  }
+  // after Vite has put the pages into the bundle: the images their `?upscale` URLs refer to
+  const pages: UnpluginOptions = {
+    name: 'unplugin-upscale:pages',
+    enforce: 'post',
+    vite: vite && {
+      generateBundle(this: { emitFile: (file: { type: 'asset', fileName: string, source: Uint8Array }) => unknown }, _: unknown, bundle: Record<string, any>) {
+        vite.finishPages(file => this.emitFile(file), bundle)
       },
     },
   }
-}
-
-/**
- * vite-imagetools treats any image id with a query as its own, so listed before this plugin it
- * would load `?upscale` ids itself and emit the source unenhanced. Its `load` is wrapped to pass on
- * them; ids with its directives reach it after `resolveId` has pointed them at the enhanced file.
- */
-function leaveUpscaleIdsAlone(plugin: { load?: unknown }): void {
-  type Load = (this: unknown, id: string, ...rest: unknown[]) => unknown
-  const hook = plugin.load as Load | { handler: Load } | undefined
-  if (!hook)
-    return
-  const original = typeof hook === 'function' ? hook : hook.handler
-  const handler = function (this: unknown, id: string, ...rest: unknown[]): unknown {
-    return UPSCALE_ID.test(id) ? null : original.call(this, id, ...rest)
-  }
-  if (typeof hook === 'function')
-    plugin.load = handler
-  else
-    hook.handler = handler
+  return meta.framework === 'vite' ? [main, pages] : main
 }
 
 export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)

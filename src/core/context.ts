@@ -23,9 +23,18 @@ export type OriginalImport = (file: string) => string
 
 /** How the dev server learns that a background enhancement finished, or failed. */
 export interface DevHooks {
+  /** reload a module (an `?upscale` import, or a stylesheet that refers to one) */
   ready: (id: string) => void | Promise<void>
+  /** reload the page (a page that refers to one) */
+  reloadPage: () => void
   failed: (error: Error) => void
 }
+
+/** What a `?upscale` URL in a stylesheet or a page stands for (see UpscaleContext.reference). */
+export type Reference
+  = | { kind: 'image', image: ProcessedImage, file: string }
+    | { kind: 'dev', url: string }
+    | { kind: 'source', file: string }
 
 /**
  * The bodies of the plugin's hooks, away from the bundler glue: one instance per plugin instance,
@@ -38,6 +47,8 @@ export class UpscaleContext {
   /** dev: ids whose enhancement runs in the background */
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
+  /** dev: ids whose background enhancement finished; their next load counts as enhanced, not cached */
+  private readonly freshInDev = new Set<string>()
   /** another image plugin that takes the query's other directives (vite-imagetools), by name */
   private composeWith: string | undefined
 
@@ -153,7 +164,7 @@ export class UpscaleContext {
         return original()
       case 'done': {
         const { images } = outcome
-        upscaler.report.imageFinished(images[0].cached ? 'cached' : 'enhanced', images[0].engine)
+        upscaler.report.imageFinished(this.finishedAs(id, images[0]), images[0].engine)
         return moduleCode(images.map(image => ({
           src: this.dev
             ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
@@ -201,6 +212,59 @@ export class UpscaleContext {
     return `${await upscaler.pipeline.named(image)}?${theirs}`
   }
 
+  /**
+   * A `?upscale` URL that is no import: a stylesheet's `url()`, a page's `src` or `srcset`. It gives
+   * one image: the enhanced one (`image`), in dev its cache URL (`dev`), or, when it is not enhanced
+   * (a dev-server miss, held back, failed with `onError: 'original'`), the source (`source`); a dev
+   * miss is enhanced in the background and `reload` (the stylesheet's id, or the page) reloaded.
+   * Returns undefined for images the `include`/`exclude` options leave alone.
+   */
+  async reference(hookContext: unknown, url: string, importer: string, reload: string | 'page'): Promise<Reference | undefined> {
+    const full = await this.resolveId(hookContext, url.replaceAll('&amp;', '&'), importer)
+    if (!full)
+      throw new UpscaleError(`cannot resolve ${url} in ${this.upscaler.show(importer)}`)
+    const request = this.parse(full)!
+    const { upscaler } = this
+    if (!upscaler.options.filter(request.file))
+      return undefined
+    const { file, params } = request
+    if (params.variants || params.as !== 'url')
+      throw new UpscaleError(`${url} in ${upscaler.show(importer)}: a stylesheet or a page takes one image URL; \`w\`, format lists and \`as\` are for imports`)
+    ;(hookContext as ResolveContext).addWatchFile?.(file)
+    upscaler.report.imageStarted(full)
+    let outcome
+    try {
+      outcome = await upscaler.pipeline.process(file, params, { cachedOnly: this.dev !== undefined })
+    }
+    catch (error) {
+      upscaler.report.imageFinished('failed')
+      const failure = upscaler.failure(this.describe(full), error)
+      if (upscaler.options.onError !== 'original' || error instanceof UpscaleError)
+        throw failure
+      upscaler.report.warn(`${failure.message}\nIt is used unenhanced (onError: 'original'); the next build tries again.`)
+      return { kind: 'source', file }
+    }
+    if (outcome.status === 'notCached') {
+      this.enhanceInBackground(full, file, params, reload)
+      return { kind: 'source', file }
+    }
+    if (outcome.status === 'held') {
+      upscaler.report.imageFinished('held')
+      upscaler.hold(this.describe(full), outcome.reason)
+      return { kind: 'source', file }
+    }
+    const { image } = outcome
+    upscaler.report.imageFinished(this.finishedAs(full, image), image.engine)
+    if (this.dev)
+      return { kind: 'dev', url: devUrl(this.dev.base, image.key, image.ext) }
+    return { kind: 'image', image, file }
+  }
+
+  /** How an image that is done counts: enhanced when made now, or in the background for this id. */
+  private finishedAs(id: string, image: ProcessedImage): 'cached' | 'enhanced' {
+    return this.freshInDev.delete(id) || !image.cached ? 'enhanced' : 'cached'
+  }
+
   /** The import as messages show it: path from the root, query, and who imports it. */
   private describe(id: string): string {
     const file = id.slice(0, id.indexOf('?'))
@@ -220,15 +284,20 @@ export class UpscaleContext {
   }
 
   /** dev: enhance, then have the dev server reload the module (which now finds the cache warm). */
-  private enhanceInBackground(id: string, file: string, params: UpscaleParams): void {
+  private enhanceInBackground(id: string, file: string, params: UpscaleParams, reload: string | 'page' = id): void {
     if (this.enhancing.has(id))
       return
     this.enhancing.add(id)
     const hooks = (): DevHooks | undefined => this.dev?.hooks
     this.upscaler.pipeline.process(file, params)
       .then(async (outcome) => {
-        if (outcome.status === 'done')
-          await hooks()?.ready(id)
+        if (outcome.status !== 'done')
+          return
+        this.freshInDev.add(id)
+        if (reload === 'page')
+          hooks()?.reloadPage()
+        else
+          await hooks()?.ready(reload)
       })
       .catch(error => hooks()?.failed(this.upscaler.failure(this.describe(id), error)))
       .finally(() => this.enhancing.delete(id))

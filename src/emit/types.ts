@@ -1,4 +1,5 @@
 import type { ProcessedImage } from '../core/pipeline'
+import type { ViteAssetConfig } from './vite'
 
 /** What an emitter is given: the final image, its source (for names), and the project root. */
 export interface EmitRequest {
@@ -15,6 +16,8 @@ export interface Emitter {
   emit: (context: unknown, request: EmitRequest) => string
   /** an import specifier that gives the unenhanced source as a URL string, where the bundler has one */
   importOriginal?: (file: string) => string
+  /** takes what the bundler's resolved config says of asset names (Vite) */
+  configure?: (config: ViteAssetConfig) => void
 }
 
 /** The part of Rollup's, Vite's, webpack's, Rspack's and esbuild's unplugin context that emitters use. */

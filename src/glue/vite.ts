@@ -1,0 +1,160 @@
+import type { ResolvedConfig, ViteDevServer } from 'vite'
+import type { UpscaleContext } from '../core/context'
+import type { ProcessedImage } from '../core/pipeline'
+import type { Emitter } from '../emit'
+import type { ViteAssetConfig } from '../emit/vite'
+import { posix } from 'node:path'
+import { displayPath } from '../core/errors'
+import { cssUrls, htmlUrls, replaceAll } from '../core/markup'
+import { UPSCALE_ID } from '../core/query'
+import { assetFileName } from '../emit/vite'
+
+/** What a Vite dev environment (or Vite 5's dev server) offers to reload a module. */
+interface Reloadable {
+  moduleGraph: { getModuleById: (id: string) => object | undefined, invalidateModule: (module: object) => void }
+  reloadModule: (module: object) => Promise<void>
+}
+
+/** The placeholder a page's `?upscale` URL stands as until the bundle has the file (see `html`). */
+const PLACEHOLDER = /data:,upscale-asset-(\d+)/g
+
+/**
+ * The Vite side of the plugin: configuration, the dev server, vite-imagetools, and `?upscale` URLs
+ * in stylesheets (`url()`) and pages (`src`, `srcset`), which are no imports and which Vite would
+ * otherwise copy as the unenhanced source.
+ */
+export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: (config: ViteAssetConfig) => void }) {
+  let config: ResolvedConfig
+  /** build: the enhanced images of pages, emitted in generateBundle, put in the page after */
+  const pageImages: Array<{ image: ProcessedImage, file: string, fileName?: string }> = []
+
+  /** The URL a stylesheet or page refers to for a `?upscale` URL; undefined leaves it as written. */
+  async function urlFor(hookContext: unknown, url: string, importer: string, reload: string | 'page', kind: 'css' | 'html'): Promise<string | undefined> {
+    const found = await ctx.reference(hookContext, url, importer, reload)
+    if (!found)
+      return undefined
+    switch (found.kind) {
+      case 'dev': return found.url
+      // the source, as Vite handles any image: the URL as written, without the query
+      case 'source': return url.slice(0, url.indexOf('?'))
+      case 'image': {
+        if (kind === 'css')
+          // Vite puts the asset's URL for its placeholder in CSS as it does in JS
+          const originalFileName = displayPath(found.file, config.root)
+          return JSON.parse(emitter.emit(hookContext, { image: found.image, originalFileName }))
+        pageImages.push({ image: found.image, file: found.file })
+        return `data:,upscale-asset-${pageImages.length - 1}`
+      }
+    }
+  }
+
+  return {
+    configResolved(resolved: ResolvedConfig) {
+      config = resolved
+      const output = [resolved.build.rollupOptions?.output].flat()[0]
+      emitter.configure?.({ assetsDir: resolved.build.assetsDir, assetFileNames: output?.assetFileNames as ViteAssetConfig['assetFileNames'] })
+      const imagetools = resolved.plugins.find(p => p.name === 'imagetools')
+      if (imagetools)
+        leaveUpscaleIdsAlone(imagetools)
+      ctx.configure({ root: resolved.root, base: resolved.base, serve: resolved.command === 'serve', composeWith: imagetools && 'vite-imagetools' })
+    },
+
+    configureServer(server: ViteDevServer) {
+      server.middlewares.use(ctx.devMiddleware())
+      ctx.setDevHooks({
+        async ready(id) {
+          // every environment that loaded it: the browser's, and the SSR one a framework such as
+          // Astro renders pages with. Invalidating first also drops the importers' SSR instances.
+          // (Vite 5 has one module graph and no environments.)
+          const environments = server.environments ? Object.values(server.environments) : [server]
+          for (const environment of environments as unknown as Reloadable[]) {
+            const module = environment.moduleGraph.getModuleById(id)
+            if (!module)
+              continue
+            environment.moduleGraph.invalidateModule(module)
+            await environment.reloadModule(module)
+          }
+        },
+        reloadPage() {
+          server.ws.send({ type: 'full-reload' })
+        },
+        failed(error) {
+          server.config.logger.error(error.message, { timestamp: true })
+          server.ws.send({ type: 'error', err: { message: error.message, stack: '' } })
+        },
+      })
+    },
+
+    /** `url(./a.png?upscale)` in any stylesheet Vite handles: plain, modules, preprocessed. */
+    async transformStyle(hookContext: unknown, code: string, id: string): Promise<string | undefined> {
+      const found = cssUrls(code)
+      if (found.length === 0)
+        return undefined
+      const file = id.split('?')[0]
+      const urls = await Promise.all(found.map(async f => await urlFor(hookContext, f.url, file, id, 'css') ?? f.url))
+      return replaceAll(code, found, urls)
+    },
+
+    transformIndexHtml: {
+      order: 'pre' as const,
+      async handler(html: string, { filename }: { filename: string }) {
+        const found = htmlUrls(html)
+        if (found.length === 0)
+          return html
+        const urls = await Promise.all(found.map(async f => await urlFor({}, f.url, filename, 'page', 'html') ?? f.url))
+        return replaceAll(html, found, urls)
+      },
+    },
+
+    /**
+     * build, after Vite has written the pages into the bundle: the pages' enhanced images go in
+     * under their asset names, and each placeholder becomes the asset's URL (from `base`, or
+     * relative to the page when `base` is relative).
+     */
+    finishPages(
+      emitFile: (file: { type: 'asset', fileName: string, source: Uint8Array }) => unknown,
+      bundle: Record<string, { type: string, fileName: string, source?: string | Uint8Array }>,
+    ): void {
+      if (pageImages.length === 0)
+        return
+      const output = [config.build.rollupOptions?.output].flat()[0]
+      const assets = { assetsDir: config.build.assetsDir, assetFileNames: output?.assetFileNames as ViteAssetConfig['assetFileNames'] }
+      for (const entry of pageImages) {
+        const { image } = entry
+        entry.fileName ??= assetFileName(assets, image.fileName, displayPath(entry.file, config.root), image.data)
+        emitFile({ type: 'asset', fileName: entry.fileName, source: entry.image.data })
+      }
+      for (const page of Object.values(bundle)) {
+        if (page.type !== 'asset' || !page.fileName.endsWith('.html') || typeof page.source !== 'string')
+          continue
+        page.source = page.source.replace(PLACEHOLDER, (_, n: string) => {
+          const { fileName } = pageImages[Number(n)]
+          const base = config.base
+          if (base === '' || base.startsWith('.'))
+            return posix.relative(posix.dirname(`/${page.fileName}`), `/${fileName}`)
+          return `${base.endsWith('/') ? base : `${base}/`}${fileName}`
+        })
+      }
+    },
+  }
+}
+
+/**
+ * vite-imagetools treats any image id with a query as its own, so listed before this plugin it
+ * would load `?upscale` ids itself and emit the source unenhanced. Its `load` is wrapped to pass on
+ * them; ids with its directives reach it after `resolveId` has pointed them at the enhanced file.
+ */
+function leaveUpscaleIdsAlone(plugin: { load?: unknown }): void {
+  type Load = (this: unknown, id: string, ...rest: unknown[]) => unknown
+  const hook = plugin.load as Load | { handler: Load } | undefined
+  if (!hook)
+    return
+  const original = typeof hook === 'function' ? hook : hook.handler
+  const handler = function (this: unknown, id: string, ...rest: unknown[]): unknown {
+    return UPSCALE_ID.test(id) ? null : original.call(this, id, ...rest)
+  }
+  if (typeof hook === 'function')
+    plugin.load = handler
+  else
+    hook.handler = handler
+}
