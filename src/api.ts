@@ -97,16 +97,16 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
     outcome = await upscaler.pipeline.process(file, params, { source })
   }
   catch (error) {
-    report.imageFinished('failed')
+    report.imageFinished('failed', undefined, file)
     throw upscaler.failure(label, error)
   }
   if (outcome.status !== 'done') {
-    report.imageFinished('held')
+    report.imageFinished('held', undefined, file)
     const why = outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache'
     throw upscaler.failure(label, new Error(why))
   }
   const { image } = outcome
-  report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
+  report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, file)
 
   const name = hashedName(image)
   let written = join(upscaler.pipeline.cache.folder(image.key), `${image.key}.${image.ext}`)

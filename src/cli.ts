@@ -172,14 +172,14 @@ async function enhance(argv: string[]): Promise<number> {
         const { image } = outcome
         await ensureDir(dirname(target))
         await writeAtomic(target, image.data)
-        report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
+        report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, source)
         const shown = upscaler.show(target)
         manifest.push({ ...resultOf(image, target, shown.replaceAll('\\', '/')), source: upscaler.show(source) })
         if (!values.quiet && !values.json)
           console.log(`${shown}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
         return
       }
-      report.imageFinished('held')
+      report.imageFinished('held', undefined, source)
       if (outcome.status === 'held' && outcome.reason === 'dryRun') {
         // stdout is the manifest's alone with --json
         ;(values.json ? console.error : console.log)(`would send ${upscaler.show(source)} to the API (billable)`)
@@ -190,7 +190,7 @@ async function enhance(argv: string[]): Promise<number> {
     }
     catch (error) {
       failed++
-      report.imageFinished('failed')
+      report.imageFinished('failed', undefined, source)
       console.error(upscaler.failure(upscaler.show(source), error).message)
     }
   }))

@@ -16,17 +16,35 @@ function simulate(r: Reporter, clock: { t: number }): void {
   for (let i = 0; i < 40; i++)
     r.imageStarted(`img${i}`)
   for (let i = 0; i < 3; i++)
-    r.imageFinished('cached')
+    r.imageFinished('cached', undefined, `img${i}`)
   for (let i = 3; i < 40; i++) {
     r.engineStarted('api')
     r.taskSubmitted()
     clock.t += 150
     r.engineFinished('api')
-    r.imageFinished(i === 7 ? 'failed' : 'enhanced', 'api')
+    r.imageFinished(i === 7 ? 'failed' : 'enhanced', 'api', `img${i}`)
   }
 }
 
 describe('Reporter', () => {
+  it('counts an image that ends again (a dev-server reload) once: never more done than images', () => {
+    const { chunks, out } = stream(false)
+    const r = new Reporter('info', out, false)
+    for (const id of ['a', 'b', 'c'])
+      r.imageStarted(id)
+    r.engineStarted('local')
+    r.imageFinished('cached', 'local', 'a')
+    r.imageFinished('cached', 'local', 'b')
+    r.engineFinished('local')
+    // the background enhancement of c lands, and the reload of a and c comes through again
+    r.imageFinished('enhanced', 'local', 'c')
+    r.imageFinished('cached', 'local', 'a')
+    r.imageFinished('enhanced', 'local', 'c')
+    expect(r.progressLine()).toBe('upscale 3/3 · 2 cached · 0 in flight')
+    r.summary()
+    expect(chunks.join('')).toMatch(/3 images: 2 cached, 1 enhanced \(1 local\), 0 failed/)
+  })
+
   it('on a terminal, updates one line in place, then clears it for the summary', () => {
     const { chunks, out } = stream(true)
     const clock = { t: 0 }

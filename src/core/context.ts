@@ -47,6 +47,8 @@ export class UpscaleContext {
   /** dev: ids whose enhancement runs in the background */
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
+  /** dev: how to make each image the dev server serves again, by cache key */
+  private readonly devImages = new Map<string, () => Promise<unknown>>()
   /** dev: ids whose background enhancement finished; their next load counts as enhanced, not cached */
   private readonly freshInDev = new Set<string>()
   /** another image plugin that takes the query's other directives (vite-imagetools), by name */
@@ -73,7 +75,10 @@ export class UpscaleContext {
   }
 
   devMiddleware() {
-    return devMiddleware(() => this.upscaler.pipeline.cache)
+    return devMiddleware(() => this.upscaler.pipeline.cache, async (key) => {
+      // a cache emptied while the server runs (the README's "clear it"): make the image again
+      await this.devImages.get(key)?.()
+    })
   }
 
   buildStart(): void {
@@ -142,7 +147,7 @@ export class UpscaleContext {
         : await upscaler.pipeline.process(file, params, options).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
     }
     catch (error) {
-      upscaler.report.imageFinished('failed')
+      upscaler.report.imageFinished('failed', undefined, id)
       // the API engine has already taken the token out of its messages
       const failure = upscaler.failure(this.describe(id), error)
       if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
@@ -159,12 +164,19 @@ export class UpscaleContext {
         this.enhanceInBackground(id, file, params)
         return original()
       case 'held':
-        upscaler.report.imageFinished('held')
+        upscaler.report.imageFinished('held', undefined, id)
         upscaler.hold(this.describe(id), outcome.reason)
         return original()
       case 'done': {
         const { images } = outcome
-        upscaler.report.imageFinished(this.finishedAs(id, images[0]), images[0].engine)
+        upscaler.report.imageFinished(this.finishedAs(id, images[0]), images[0].engine, id)
+        if (this.dev) {
+          const { pipeline } = upscaler
+          const again = (): Promise<unknown> =>
+            (params.variants ? pipeline.processVariants(file, params) : pipeline.process(file, params))
+          for (const image of images)
+            this.devImages.set(image.key, again)
+        }
         return moduleCode(images.map(image => ({
           src: this.dev
             ? JSON.stringify(devUrl(this.dev.base, image.key, image.ext))
@@ -193,7 +205,7 @@ export class UpscaleContext {
       outcome = await upscaler.pipeline.process(file, { ...params, format: 'original', as: 'url', variants: undefined })
     }
     catch (error) {
-      upscaler.report.imageFinished('failed')
+      upscaler.report.imageFinished('failed', undefined, id)
       const failure = upscaler.failure(this.describe(id), error)
       if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
         upscaler.report.warn(`${failure.message}\nIt goes to ${this.composeWith} unenhanced (onError: 'original'); the next build tries again.`)
@@ -202,13 +214,13 @@ export class UpscaleContext {
       throw failure
     }
     if (outcome.status !== 'done') {
-      upscaler.report.imageFinished('held')
+      upscaler.report.imageFinished('held', undefined, id)
       if (outcome.status === 'held')
         upscaler.hold(this.describe(id), outcome.reason)
       return unenhanced
     }
     const { image } = outcome
-    upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine)
+    upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, id)
     return `${await upscaler.pipeline.named(image)}?${theirs}`
   }
 
@@ -237,7 +249,7 @@ export class UpscaleContext {
       outcome = await upscaler.pipeline.process(file, params, { cachedOnly: this.dev !== undefined })
     }
     catch (error) {
-      upscaler.report.imageFinished('failed')
+      upscaler.report.imageFinished('failed', undefined, full)
       const failure = upscaler.failure(this.describe(full), error)
       if (upscaler.options.onError !== 'original' || error instanceof UpscaleError)
         throw failure
@@ -249,14 +261,16 @@ export class UpscaleContext {
       return { kind: 'source', file }
     }
     if (outcome.status === 'held') {
-      upscaler.report.imageFinished('held')
+      upscaler.report.imageFinished('held', undefined, full)
       upscaler.hold(this.describe(full), outcome.reason)
       return { kind: 'source', file }
     }
     const { image } = outcome
-    upscaler.report.imageFinished(this.finishedAs(full, image), image.engine)
-    if (this.dev)
+    upscaler.report.imageFinished(this.finishedAs(full, image), image.engine, full)
+    if (this.dev) {
+      this.devImages.set(image.key, () => upscaler.pipeline.process(file, params))
       return { kind: 'dev', url: devUrl(this.dev.base, image.key, image.ext) }
+    }
     return { kind: 'image', image, file }
   }
 

@@ -12,17 +12,20 @@ export function devUrl(base: string, key: string, ext: string): string {
 }
 
 /** A connect middleware that serves enhanced images straight from the cache. */
-export function devMiddleware(cache: () => DiskCache) {
+export function devMiddleware(cache: () => DiskCache, makeAgain: (key: string) => Promise<void>) {
   return async (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
     const match = DEV_URL.exec((req.url ?? '').split('?')[0])
     if (!match)
       return next()
     const [, key, ext] = match
-    let data: Buffer
-    try {
-      data = await readFile(cache().imagePath(key, ext === 'jpg' ? 'jpeg' : ext))
+    const read = () => readFile(cache().imagePath(key, ext === 'jpg' ? 'jpeg' : ext)).catch(() => undefined)
+    let data = await read()
+    if (!data) {
+      // gone from the cache since the page got its URL (the cache was cleared): make it again
+      await makeAgain(key).catch(() => {})
+      data = await read()
     }
-    catch {
+    if (!data) {
       res.statusCode = 404
       res.end('not in the unplugin-upscale cache')
       return

@@ -1,6 +1,7 @@
 import type { PipelineHooks } from './pipeline'
 
 export type LogLevel = 'silent' | 'info' | 'debug'
+type Outcome = 'cached' | 'enhanced' | 'failed' | 'held'
 
 export interface ReportStream {
   write: (text: string) => unknown
@@ -16,6 +17,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
  */
 export class Reporter {
   private images = new Set<string>()
+  /** how each image ended, by id: an image that ends again (a dev-server reload) replaces its outcome */
+  private outcomes = new Map<string, { outcome: Outcome, engine?: string }>()
+  private anonymous = 0
   private done = 0
   private cached = 0
   private failed = 0
@@ -57,6 +61,7 @@ export class Reporter {
   reset(): void {
     Object.assign(this, {
       images: new Set(),
+      outcomes: new Map(),
       done: 0,
       cached: 0,
       failed: 0,
@@ -91,15 +96,24 @@ export class Reporter {
    * Each image ends once, in one of these: so cached + enhanced + failed + held is the number of
    * images, however the work was shared. `held`: not sent (offline, dry run, maxTasks).
    */
-  imageFinished(outcome: 'cached' | 'enhanced' | 'failed' | 'held', engine?: string): void {
-    this.done++
-    if (outcome === 'cached')
-      this.cached++
-    if (outcome === 'failed')
-      this.failed++
-    if (outcome === 'enhanced')
-      this.enhanced[engine === 'api' || engine === 'local' ? engine : 'other']++
+  imageFinished(outcome: Outcome, engine?: string, id = `#${this.anonymous++}`): void {
+    const previous = this.outcomes.get(id)
+    if (previous)
+      this.count(previous, -1)
+    else
+      this.done++
+    this.outcomes.set(id, { outcome, engine })
+    this.count({ outcome, engine }, 1)
     this.progress()
+  }
+
+  private count({ outcome, engine }: { outcome: Outcome, engine?: string }, by: 1 | -1): void {
+    if (outcome === 'cached')
+      this.cached += by
+    if (outcome === 'failed')
+      this.failed += by
+    if (outcome === 'enhanced')
+      this.enhanced[engine === 'api' || engine === 'local' ? engine : 'other'] += by
   }
 
   /** A billable task was submitted (each one, retries included): the summary's "billable tasks". */

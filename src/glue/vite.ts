@@ -38,10 +38,11 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
       // the source, as Vite handles any image: the URL as written, without the query
       case 'source': return url.slice(0, url.indexOf('?'))
       case 'image': {
-        if (kind === 'css')
+        if (kind === 'css') {
           // Vite puts the asset's URL for its placeholder in CSS as it does in JS
           const originalFileName = displayPath(found.file, config.root)
           return JSON.parse(emitter.emit(hookContext, { image: found.image, originalFileName }))
+        }
         pageImages.push({ image: found.image, file: found.file })
         return `data:,upscale-asset-${pageImages.length - 1}`
       }
