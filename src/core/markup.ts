@@ -29,7 +29,7 @@ export function htmlUrls(html: string): Found[] {
   for (const m of html.matchAll(ATTRIBUTE)) {
     const valueStart = m.index + m[0].length - 1 - m[3].length
     if (m[1].toLowerCase() === 'src') {
-      if (UPSCALE_ID.test(m[3]))
+      if (UPSCALE_ID.test(decode(m[3])))
         found.push({ start: valueStart, end: valueStart + m[3].length, url: m[3] })
       continue
     }
@@ -39,12 +39,15 @@ export function htmlUrls(html: string): Found[] {
       const url = candidate.trim().split(/\s+/)[0]
       const at = m[3].indexOf(url, offset)
       offset = at + url.length
-      if (url && UPSCALE_ID.test(url))
+      if (url && UPSCALE_ID.test(decode(url)))
         found.push({ start: valueStart + at, end: valueStart + at + url.length, url })
     }
   }
   return found
 }
+
+/** An attribute value as the browser reads it, for the entities URLs carry (`&amp;`). */
+const decode = (value: string): string => value.replaceAll('&amp;', '&').replaceAll('&#38;', '&')
 
 /** `text` with each found range replaced by what `replace` gives it. */
 export function replaceAll(text: string, found: Found[], replacements: string[]): string {
