@@ -150,6 +150,24 @@ try {
     row('5', 'warm build, the same (median of 3)', ms(median(oursWarm)), `vite-imagetools: ${ms(median(itWarm))}`, ratio(median(oursWarm) / median(itWarm)), 'for the record')
   }
 
+  // 6. responsive variants: 20 images × 3 widths × 2 formats, against the enhancements alone
+  if (want('6')) {
+    const twenty = fifty.slice(0, 20)
+    const local = (cache: string) => [Upscale({ provider: 'local', cacheDir: join(work, cache), logLevel: 'silent' })]
+    const plainEntry = await entry(work, 'v-plain.js', twenty.map(i => `./img/${i}.png?scale=2&upscale`))
+    const variantsEntry = await entry(work, 'v-variants.js', twenty.map(i => `./img/${i}.png?scale=2&w=240;480;960&format=webp;avif&upscale=variants`))
+    const enhance = await time(() => viteBuild(work, plainEntry, local('.cache-v1'), 'dist-v1'))
+    const variants = await time(() => viteBuild(work, variantsEntry, local('.cache-v2'), 'dist-v2'))
+    row('6', 'cold build, 20 images × 3 widths × 2 formats (one enhancement each, local engine)', ms(variants), `the 20 enhancements alone: ${ms(enhance)}`, ratio(variants / enhance), 'for the record')
+    const warmPlain: number[] = []
+    const warmVariants: number[] = []
+    for (let round = 0; round < 3; round++) {
+      warmPlain.push(await time(() => viteBuild(work, plainEntry, local('.cache-v1'), 'dist-v1')))
+      warmVariants.push(await time(() => viteBuild(work, variantsEntry, local('.cache-v2'), 'dist-v2')))
+    }
+    row('6', 'warm build, the same 120 variants (median of 3)', ms(median(warmVariants)), `warm build of the 20 plain imports: ${ms(median(warmPlain))}`, ratio(median(warmVariants) / median(warmPlain)), 'for the record')
+  }
+
   console.log('| # | measurement | this run | baseline (same run) | ratio | target |')
   console.log('|---|---|---|---|---|---|')
   for (const r of rows)

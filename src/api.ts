@@ -31,7 +31,7 @@ export interface UpscaleOptions extends Options, ImageParams {
 
 export type { UpscaleResult }
 
-const PER_IMAGE = ['scale', 'type', 'format', 'quality', 'outputDir', 'urlPath', 'name'] as const
+const PER_IMAGE = ['scale', 'type', 'format', 'quality', 'w', 'outputDir', 'urlPath', 'name'] as const
 
 /**
  * An upscaler per set of options, for the whole process: a site generator calls `upscale()` once
@@ -81,7 +81,9 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   const label = typeof input === 'string' ? upscaler.show(file) : (options.name ?? 'image')
   let params
   try {
-    params = paramsFrom(options, upscaler.options.defaults)
+    // widths or several formats: every variant, listed in the result's `variants`
+    const responsive = options.w !== undefined || (Array.isArray(options.format) && options.format.length > 1)
+    params = paramsFrom({ ...options, as: responsive ? 'variants' : undefined }, upscaler.options.defaults)
   }
   catch (error) {
     if (error instanceof QueryError)
@@ -94,7 +96,9 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   let outcome
   try {
     const source = typeof input === 'string' ? undefined : Buffer.from(input)
-    outcome = await upscaler.pipeline.process(file, params, { source })
+    outcome = params.variants
+      ? await upscaler.pipeline.processVariants(file, params, { source })
+      : await upscaler.pipeline.process(file, params, { source }).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
   }
   catch (error) {
     report.imageFinished('failed', undefined, file)
@@ -105,23 +109,29 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
     const why = outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache'
     throw upscaler.failure(label, new Error(why))
   }
-  const { image } = outcome
-  report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, file)
-
-  const name = hashedName(image)
-  let written = join(upscaler.pipeline.cache.folder(image.key), `${image.key}.${image.ext}`)
-  if (options.outputDir) {
-    const dir = resolve(root, options.outputDir)
-    written = join(dir, name)
-    const same = await readFile(written).then(data => data.equals(image.data), () => false)
-    if (!same) {
-      await ensureDir(dir)
-      await writeAtomic(written, image.data)
+  const { images } = outcome
+  report.imageFinished(images[0].cached ? 'cached' : 'enhanced', images[0].engine, file)
+  const source = typeof input === 'string' ? file : label
+  const results = await Promise.all(images.map(async (image) => {
+    const name = hashedName(image)
+    let written = join(upscaler.pipeline.cache.folder(image.key), `${image.key}.${image.ext}`)
+    if (options.outputDir) {
+      const dir = resolve(root, options.outputDir)
+      written = join(dir, name)
+      const same = await readFile(written).then(data => data.equals(image.data), () => false)
+      if (!same) {
+        await ensureDir(dir)
+        await writeAtomic(written, image.data)
+      }
     }
-  }
-  const urlPath = options.urlPath ?? '/img/'
-  const src = `${urlPath.endsWith('/') ? urlPath : `${urlPath}/`}${options.outputDir ? name : basename(written)}`
-  return { ...resultOf(image, written, src), source: typeof input === 'string' ? file : label }
+    const urlPath = options.urlPath ?? '/img/'
+    const src = `${urlPath.endsWith('/') ? urlPath : `${urlPath}/`}${options.outputDir ? name : basename(written)}`
+    return { ...resultOf(image, written, src), source }
+  }))
+  if (!params.variants)
+    return results[0]
+  // the widest of the first format stands for the image; every variant is in `variants`
+  return { ...results.filter(r => r.format === results[0].format).at(-1)!, variants: results }
 }
 
 export default upscale

@@ -20,6 +20,8 @@ export interface UpscaleResult {
   key: string
   /** the source: its path, or `name` for bytes */
   source: string
+  /** with `w` or several formats: every variant, by format then width */
+  variants?: UpscaleResult[]
 }
 
 /** The manifest entry of an image written to `file` and served at `src` (the CLI's `--json` too). */

@@ -5,9 +5,14 @@ import { parseUpscaleId } from './query'
 export interface ImageParams {
   scale?: Scale | `${1 | 2 | 4}`
   type?: EnhanceType
-  format?: 'original' | OutputFormat
+  /** one format, or several for responsive variants */
+  format?: 'original' | OutputFormat | Array<'original' | OutputFormat>
   quality?: number | string
+  /** widths of responsive variants (`[480, 960]`, or `'480;960'`) */
+  w?: number | number[] | string
 }
+
+type Defaults = { scale: Scale, type: EnhanceType }
 
 /** The same keys, with values not checked yet (command-line strings, untyped JS). */
 type Loose<T> = { [K in keyof T]?: unknown }
@@ -16,11 +21,12 @@ type Loose<T> = { [K in keyof T]?: unknown }
  * The same parameters as an import query gives, checked by the same parser, so every way in
  * accepts exactly the same values. Throws QueryError naming the parameter.
  */
-export function paramsFrom(given: Loose<ImageParams>, defaults: { scale: Scale, type: EnhanceType }): UpscaleParams {
+export function paramsFrom(given: Loose<ImageParams & { as: string }>, defaults: Defaults): UpscaleParams {
   const query = new URLSearchParams({ upscale: '' })
-  for (const key of ['scale', 'type', 'format', 'quality'] as const) {
-    if (given[key] !== undefined)
-      query.set(key, String(given[key]))
+  for (const key of ['scale', 'type', 'format', 'quality', 'w', 'as'] as const) {
+    const value = given[key]
+    if (value !== undefined)
+      query.set(key, Array.isArray(value) ? value.join(';') : String(value))
   }
   return parseUpscaleId(`x?${query}`, defaults)!.params
 }

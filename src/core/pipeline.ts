@@ -145,16 +145,16 @@ export class Pipeline {
     const { entry, info } = base
     const full = entry.record.width
     const widths = [...new Set((params.variants?.widths ?? [full]).map(w => Math.min(w, full)))]
-    const images: ProcessedImage[] = []
-    for (const format of params.variants?.formats ?? [params.format]) {
+    // the conversions of one image run at once: sharp works on its own threads
+    const formats = params.variants?.formats ?? [params.format]
+    const wanted = formats.flatMap(format => widths.map(width => ({ format, width })))
+    const images = await Promise.all(wanted.map(async ({ format, width }) => {
       const target: OutputFormat = format === 'original' ? originalOutputFormat(info) : format
-      for (const width of widths) {
-        const same = width === full && target === entry.record.format && params.quality === undefined
-        const resize = width === full ? undefined : width
-        const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
-        images.push(this.image(file, final, base, params, `-${width}w`))
-      }
-    }
+      const same = width === full && target === entry.record.format && params.quality === undefined
+      const resize = width === full ? undefined : width
+      const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
+      return this.image(file, final, base, params, `-${width}w`)
+    }))
     return { status: 'done', images } as VariantsOutcome
   }
 
