@@ -1,12 +1,13 @@
 #!/usr/bin/env node
+import type { RemoteTotals } from './core/cache'
 import type { UpscaleResult } from './core/manifest'
 import type { Options, UpscaleParams } from './types'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, writeAtomic } from './core/cache'
+import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, REMOTE_STATS, writeAtomic } from './core/cache'
 import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
@@ -224,11 +225,22 @@ async function cache(argv: string[]): Promise<number> {
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0)
     const used = entries.map(e => e.lastUsed).sort((a, b) => a - b)
     const when = (t: number | undefined): string | null => (t ? new Date(t).toISOString() : null)
-    const stats = { dir, entries: entries.length, bytes, oldestUse: when(used[0]), newestUse: when(used.at(-1)) }
-    if (values.json)
+    const remote = await readFile(join(dir, REMOTE_STATS), 'utf8').then(t => JSON.parse(t) as RemoteTotals, () => undefined)
+    const stats = {
+      dir,
+      entries: entries.length,
+      bytes,
+      oldestUse: when(used[0]),
+      newestUse: when(used.at(-1)),
+      ...(remote ? { remote } : {}),
+    }
+    if (values.json) {
       console.log(JSON.stringify(stats))
-    else
-      console.log(`${dir}\n${entries.length} entries, ${size(bytes)}${stats.oldestUse ? `\nlast used between ${stats.oldestUse} and ${stats.newestUse}` : ''}`)
+      return 0
+    }
+    console.log(`${dir}\n${entries.length} entries, ${size(bytes)}${stats.oldestUse ? `\nlast used between ${stats.oldestUse} and ${stats.newestUse}` : ''}`)
+    if (remote)
+      console.log(`remote cache over ${remote.builds} builds: ${remote.hits} hits, ${remote.misses} misses, ${remote.uploads} uploads${remote.rejected ? `, ${remote.rejected} rejected` : ''}`)
     return 0
   }
   if (sub === 'prune') {
@@ -244,7 +256,7 @@ async function cache(argv: string[]): Promise<number> {
     console.log(`${dir} does not exist: nothing to clear`)
     return 0
   }
-  const stranger = names.find(n => !isKeyFolder(n) && n !== PRUNE_MARKER && n !== NAMED_DIR)
+  const stranger = names.find(n => !isKeyFolder(n) && ![PRUNE_MARKER, NAMED_DIR, REMOTE_STATS].includes(n))
   if (stranger)
     throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
   const { removed, bytes, left } = await clear(store)

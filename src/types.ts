@@ -1,3 +1,4 @@
+import type { RemoteSettings } from './core/cache/remote'
 import type { FilterPattern } from './core/filter'
 
 export type ScaleFactor = 1 | 2 | 4
@@ -125,6 +126,23 @@ export interface Options {
    */
   maxTasks?: number
   /**
+   * A shared cache behind the disk cache, so that a CI fleet pays for each image once: looked up
+   * after the disk cache, filled with every fresh enhancement. `protocol: 'turbo'` speaks
+   * Turborepo's remote cache API (Vercel, `turborepo-remote-cache`; `team` is the team id or
+   * slug); `'http'` GETs and PUTs `<url>/<key>` (nginx WebDAV, an object store behind a proxy).
+   * `readOnly` downloads but never uploads (pull requests from forks).
+   * @default from UPSCALE_REMOTE_CACHE_URL, _PROTOCOL, _TOKEN, _TEAM, _READ_ONLY=1; else none
+   */
+  remoteCache?: {
+    url: string
+    protocol?: 'turbo' | 'http'
+    token?: string
+    team?: string
+    readOnly?: boolean
+    /** ms one request may take @default 2000 */
+    timeout?: number
+  }
+  /**
    * Cache only: never call the API. Every billable image missing from the cache is listed in one
    * error at the end of the build. With `provider: 'api'`, no token is needed. For CI and
    * reviewers without a token.
@@ -177,7 +195,7 @@ export interface Options {
 }
 
 /** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
-export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl'>> & {
+export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
   provider: 'api' | 'local'
   /** true when `provider: 'auto'` fell back to the local engine */
   providerFallback: boolean
@@ -188,6 +206,7 @@ export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'def
   engine: Engine | undefined
   publicUrl: Options['publicUrl']
   callbackUrl: string | undefined
+  remoteCache: RemoteSettings | undefined
 }
 
 /** What one `?upscale` import asks for, after defaults are applied. */

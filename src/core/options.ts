@@ -1,4 +1,5 @@
 import type { Options, ResolvedOptions } from '../types'
+import type { RemoteSettings } from './cache/remote'
 import { resolve } from 'node:path'
 import { DEFAULT_CACHE_DIR } from './cache/layout'
 import { UpscaleError } from './errors'
@@ -43,6 +44,7 @@ const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   dryRun: undefined,
   publicUrl: undefined,
   callbackUrl: undefined,
+  remoteCache: undefined,
 }
 const KNOWN = Object.keys(DEFAULTS)
 
@@ -144,6 +146,8 @@ export function resolveOptions(
   if (callbackUrl !== undefined && !/^https?:\/\/[^/]/.test(callbackUrl))
     fail('callbackUrl', `must be an http(s) URL (got ${JSON.stringify(callbackUrl)})`)
 
+  const remoteCache = resolveRemote(o.remoteCache, env)
+
   return {
     root,
     cacheDir: resolve(root, o.cacheDir),
@@ -162,7 +166,41 @@ export function resolveOptions(
     logLevel,
     publicUrl: o.publicUrl,
     callbackUrl,
+    remoteCache,
   }
+}
+
+/** The remote tier from the option, else from the environment (so CI turns it on without a config change). */
+function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): RemoteSettings | undefined {
+  const given = option ?? (env.UPSCALE_REMOTE_CACHE_URL
+    ? {
+        url: env.UPSCALE_REMOTE_CACHE_URL,
+        protocol: env.UPSCALE_REMOTE_CACHE_PROTOCOL as 'turbo' | 'http' | undefined || undefined,
+        token: env.UPSCALE_REMOTE_CACHE_TOKEN || undefined,
+        team: env.UPSCALE_REMOTE_CACHE_TEAM || undefined,
+        readOnly: env.UPSCALE_REMOTE_CACHE_READ_ONLY === '1',
+      }
+    : undefined)
+  if (given === undefined)
+    return undefined
+  if (typeof given !== 'object' || given === null)
+    fail('remoteCache', 'must be an object { url, protocol, token, team, readOnly }')
+  const url = nonEmpty('remoteCache.url', given.url)
+  const parsed = url && URL.canParse(url) ? new URL(url) : undefined
+  if (parsed && (parsed.username || parsed.password))
+    fail('remoteCache.url', `must not carry a user name or password (got "${parsed.protocol}//***@${parsed.host}"): give the token as \`remoteCache.token\` or UPSCALE_REMOTE_CACHE_TOKEN`)
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
+    fail('remoteCache.url', `must be an http(s) URL (got ${JSON.stringify(url)})`)
+  const protocol = oneOf('remoteCache.protocol', given.protocol ?? 'turbo', ['turbo', 'http'] as const, true)
+  const team = nonEmpty('remoteCache.team', given.team)
+  if (protocol === 'turbo' && !team)
+    fail('remoteCache.team', 'is needed by the Turborepo protocol (your team id or slug; UPSCALE_REMOTE_CACHE_TEAM)')
+  if (given.readOnly !== undefined && typeof given.readOnly !== 'boolean')
+    fail('remoteCache.readOnly', `must be true or false (got ${JSON.stringify(given.readOnly)})`)
+  const timeout = given.timeout ?? 2000
+  if (typeof timeout !== 'number' || !(timeout >= 1) || !Number.isFinite(timeout))
+    fail('remoteCache.timeout', `must be a number ≥ 1 (got ${JSON.stringify(timeout)})`)
+  return { url: url!, protocol, token: nonEmpty('remoteCache.token', given.token), team, readOnly: given.readOnly ?? false, timeout }
 }
 
 function nonEmpty(name: string, value: unknown): string | undefined {

@@ -3,6 +3,7 @@ import type { CacheEntry, InFlight, JournaledTask } from './cache'
 import { open, readFile } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
 import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
+import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
 import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
 import { inFlightFor } from './state'
@@ -106,11 +107,21 @@ export class Pipeline {
 
   private readonly maxOutputPixels: number
 
-  constructor(options: ResolvedOptions, readonly engine: Engine, private readonly hooks: PipelineHooks = {}) {
+  /** the shared tier behind the disk cache, when configured: one per build (its breaker too) */
+  remote: RemoteCache | undefined
+  /** keys this build took from the remote tier: they count as cached, not made */
+  private readonly fromRemote = new Set<string>()
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    readonly engine: Engine,
+    private readonly hooks: PipelineHooks = {},
+  ) {
     this.maxOutputPixels = options.maxOutputPixels
     this.cache = new DiskCache(options.cacheDir)
     this.budget = new Budget(options.maxTasks, options.dryRun, options.offline)
     this.inFlight = inFlightFor(options.cacheDir)
+    this.reset()
   }
 
   /** Forget what the last build used and spent. */
@@ -118,6 +129,9 @@ export class Pipeline {
     this.budget.used = 0
     this.used.clear()
     this.written = 0
+    this.fromRemote.clear()
+    const { remoteCache } = this.options
+    this.remote = remoteCache && new RemoteCache(remoteCache, message => this.hooks.warn?.(message.replace(/^\[unplugin-upscale\] /, '')))
   }
 
   /** The final image; with `cachedOnly`, `notCached` rather than run the engine. */
@@ -283,6 +297,10 @@ export class Pipeline {
         const again = await this.read(key, file)
         if (again)
           return again
+        // the shared tier: another machine may have paid for it already
+        const shared = await this.readRemote(key, file)
+        if (shared)
+          return shared
         // a task an earlier build paid for and never cached is resumed, which costs nothing more
         const resume = this.engine.billable ? await readJournal(this.cache, key, this.engine) : undefined
         const held = this.engine.billable && !resume ? this.budget.spend() : undefined
@@ -292,7 +310,25 @@ export class Pipeline {
         await release()
       }
     })
-    return typeof made === 'string' ? { held: made } : { entry: made, fresh: true }
+    return typeof made === 'string' ? { held: made } : { entry: made, fresh: !this.fromRemote.has(key) }
+  }
+
+  /** An entry from the remote tier, verified and written to the disk cache first; else undefined. */
+  private async readRemote(key: string, file: string): Promise<CacheEntry | undefined> {
+    const blob = await this.remote?.get(key)
+    if (!blob)
+      return undefined
+    const unpacked = await unpackEntry(blob, key)
+    if ('corrupt' in unpacked) {
+      // made again below, and the upload replaces it
+      this.remote!.rejected(key, `${file}: ${unpacked.corrupt}`)
+      return undefined
+    }
+    const entry = await this.writing(() => this.cache.putRecord(unpacked.record, unpacked.image))
+    this.fromRemote.add(key)
+    this.used.add(key)
+    this.written++
+    return entry
   }
 
   /** A write to the cache, its failure said in the user's terms: which folder, and what to change. */
@@ -364,6 +400,8 @@ export class Pipeline {
     }))
     if (request.tasks)
       await clearJournal(this.cache, key)
+    // shared at once: the runners that start next find it (an upload failure only warns)
+    await this.remote?.put(key, packEntry(entry.record, entry.data))
     this.used.add(key)
     this.written++
     return entry

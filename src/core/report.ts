@@ -1,3 +1,4 @@
+import type { RemoteStats } from './cache/remote'
 import type { PipelineHooks } from './pipeline'
 
 export type LogLevel = 'silent' | 'info' | 'debug'
@@ -162,17 +163,20 @@ export class Reporter {
   }
 
   /** images, cache hits, enhanced (local/API), failed, time waiting on the API, billable tasks. */
-  summaryLine(): string {
+  summaryLine(remote?: RemoteStats): string {
     const { local, api, other } = this.enhanced
     const enhanced = local + api + other
     const by = [api && `${api} API`, local && `${local} local`, other && `${other} custom`].filter(Boolean).join(', ')
-    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')} · ${seconds(this.now() - this.started)}`
+    const shared = remote
+      ? ` · remote cache: ${plural(remote.hits, 'hit')}, ${remote.misses} missed, ${plural(remote.uploads, 'upload')}${remote.rejected ? `, ${remote.rejected} rejected` : ''}${remote.off ? ` (off: ${remote.off})` : ''}`
+      : ''
+    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')}${shared} · ${seconds(this.now() - this.started)}`
   }
 
-  summary(): void {
+  summary(remote?: RemoteStats): void {
     if (this.level === 'silent' || this.images.size === 0)
       return
-    this.print(`${this.summaryLine()}\n`)
+    this.print(`${this.summaryLine(remote)}\n`)
   }
 
   /** Clear the live progress line before anything else is printed under it. */

@@ -1,7 +1,7 @@
 import type { Engine, Options, ResolvedOptions } from '../types'
 import type { HeldReason } from './pipeline'
 import type { ReportStream } from './report'
-import { pruneIfDue } from './cache'
+import { pruneIfDue, recordRemoteStats } from './cache'
 import { createEngine } from './engines'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
@@ -72,11 +72,16 @@ export class Upscaler {
    */
   async endBuild({ prune = true }: { prune?: boolean } = {}): Promise<void> {
     await this.engine.close?.()
+    const { options, pipeline } = this
+    const { remote } = pipeline
+    if (remote) {
+      await remote.close()
+      await recordRemoteStats(pipeline.cache, remote.stats)
+    }
     if (prune) {
-      const { options, pipeline } = this
       const { maxAge, maxSize } = options
       await pruneIfDue(pipeline.cache, { maxAge, maxSize, used: pipeline.used, written: pipeline.written })
-      this.report.summary()
+      this.report.summary(remote?.stats)
     }
     const held = this.held
     this.held = []

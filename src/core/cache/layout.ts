@@ -10,6 +10,8 @@ export const CACHE_FORMAT = 1
 export const PRUNE_MARKER = 'prune.json'
 /** Enhanced images under a readable name, for another image plugin to read (see UpscaleContext.composed). */
 export const NAMED_DIR = 'named'
+/** Running totals of the remote tier (hits, misses, uploads), for `cache stats`. */
+export const REMOTE_STATS = 'remote.json'
 
 const EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' }
 export const extensionOf = (format: string): string => EXT[format] ?? format

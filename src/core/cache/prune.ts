@@ -1,7 +1,9 @@
 import type { CacheLayout } from './layout'
+import type { RemoteStats } from './remote'
 import { lstat, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, TEMP_FILE } from './layout'
+import { ensureDir } from './atomic'
+import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, REMOTE_STATS, TEMP_FILE } from './layout'
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
@@ -134,7 +136,7 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
   const left: string[] = []
   for (const name of await readdir(layout.dir).catch(() => [] as string[])) {
     const path = join(layout.dir, name)
-    if (name === PRUNE_MARKER) {
+    if (name === PRUNE_MARKER || name === REMOTE_STATS) {
       await rm(path, { force: true })
       continue
     }
@@ -165,4 +167,28 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
   }
   await rmdir(layout.dir).catch(() => {})
   return { removed: entries.length, bytes: entries.reduce((sum, e) => sum + e.bytes, 0), left }
+}
+
+/** Add a build's remote-tier counts to the cache's running totals (`remote.json`), for `cache stats`. */
+export async function recordRemoteStats(layout: CacheLayout, stats: RemoteStats): Promise<void> {
+  const path = join(layout.dir, REMOTE_STATS)
+  const total = await readFile(path, 'utf8').then(t => JSON.parse(t) as RemoteTotals, () => ({ hits: 0, misses: 0, uploads: 0, rejected: 0, builds: 0 }))
+  const next: RemoteTotals = {
+    hits: total.hits + stats.hits,
+    misses: total.misses + stats.misses,
+    uploads: total.uploads + stats.uploads,
+    rejected: total.rejected + stats.rejected,
+    builds: total.builds + 1,
+    ...(stats.off ? { lastOff: stats.off } : {}),
+  }
+  await ensureDir(layout.dir).then(() => writeFile(path, JSON.stringify(next))).catch(() => {})
+}
+
+export interface RemoteTotals {
+  hits: number
+  misses: number
+  uploads: number
+  rejected: number
+  builds: number
+  lastOff?: string
 }

@@ -51,7 +51,8 @@ export function parseRecord(text: string, key: string): ParsedRecord {
     return { corrupt: 'its record is not valid JSON' }
   if (record.cacheFormat !== CACHE_FORMAT)
     return { missing: true }
-  if (record.key !== key || typeof record.file !== 'string' || record.file.includes('/') || record.file.includes('\\'))
+  // the image sits beside its record, named by the key: never a path that leads anywhere else
+  if (record.key !== key || typeof record.file !== 'string' || !new RegExp(`^${key}\\.(?:jpg|png|webp|avif)$`).test(record.file))
     return { corrupt: 'its record does not match its key' }
   if (record.seal !== sealOf(record))
     return { corrupt: 'its record was changed after it was written' }

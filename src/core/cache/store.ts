@@ -103,6 +103,16 @@ export class DiskCache extends CacheLayout {
     return { record, data, path }
   }
 
+  /** Store an entry that comes with its record (from the remote tier): the image first, its record last. */
+  async putRecord(record: CacheRecord, data: Buffer): Promise<CacheEntry> {
+    await ensureDir(this.folder(record.key))
+    const path = join(this.folder(record.key), record.file)
+    await writeAtomic(path, data)
+    const stamped = { ...record, verified: stampOf(await stat(path)) }
+    await writeAtomic(this.recordPath(record.key), serializeRecord(stamped))
+    return { record: stamped, data, path }
+  }
+
   /** Take the cross-process lock of a key (see acquireLock). */
   lock(key: string, options?: LockOptions): Promise<() => Promise<void>> {
     return acquireLock(this.lockPath(key), options)
