@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    exclude: [...configDefaults.exclude, 'test/browser/**', 'test/packed/**'],
+    exclude: [...configDefaults.exclude, 'test/browser/**', 'test/packed/**', 'test/servers/**'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     globalSetup: ['./test/global-setup.ts'],
   },
