@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-/** `npm run test:servers`: the remote cache against nginx and turborepo-remote-cache (see test/helpers/remote-servers.ts). */
+/** `npm run test:servers`: the remote cache on nginx and turborepo-remote-cache (test/helpers/remote-servers.ts). */
 export default defineConfig({
   test: {
     include: ['test/servers/**/*.test.ts'],

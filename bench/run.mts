@@ -15,6 +15,7 @@ import Upscale from '../src/vite'
 import { startScaleServer } from '../test/server'
 import { dataDir, imagesOf, requireImages } from './data'
 import { qualityRows } from './local-quality'
+import { nginxBinary, startNginx } from './nginx'
 
 /** `npm run bench -- 1 3` runs sections 1 and 3 only; `--data <dir>` says where the images are */
 const only = new Set(process.argv.slice(2).filter((a, i, all) => a !== '--data' && all[i - 1] !== '--data'))
@@ -166,6 +167,32 @@ try {
       warmVariants.push(await time(() => viteBuild(work, variantsEntry, local('.cache-v2'), 'dist-v2')))
     }
     row('6', 'warm build, the same 120 variants (median of 3)', ms(median(warmVariants)), `warm build of the 20 plain imports: ${ms(median(warmPlain))}`, ratio(median(warmVariants) / median(warmPlain)), 'for the record')
+  }
+
+  // 7. a warm build from the remote tier only (an empty disk cache), against a warm local build
+  if (want('7')) {
+    if (!nginxBinary()) {
+      console.error('section 7 needs nginx (Debian: apt-get install nginx-light, or NGINX_BIN): skipped')
+    }
+    else {
+      const nginx = await startNginx(join(work, 'nginx'), 18000 + Math.floor(Math.random() * 2000))
+      try {
+        const remoteCache = { url: nginx.url, protocol: 'http' as const }
+        const fill = [Upscale({ provider: 'local', cacheDir: join(work, '.cache-r0'), logLevel: 'silent', remoteCache })]
+        await viteBuild(work, upEntry, fill, 'dist-r0')
+        const fromRemote: number[] = []
+        const local: number[] = []
+        for (let round = 0; round < 3; round++) {
+          await rm(join(work, `.cache-r${round + 1}`), { recursive: true, force: true })
+          fromRemote.push(await time(() => viteBuild(work, upEntry, [Upscale({ provider: 'local', cacheDir: join(work, `.cache-r${round + 1}`), logLevel: 'silent', remoteCache })], 'dist-r')))
+          local.push(await time(() => viteBuild(work, upEntry, [Upscale({ provider: 'local', cacheDir: join(work, '.cache-r0'), logLevel: 'silent' })], 'dist-l')))
+        }
+        row('7', 'warm build of 50 images from the remote tier only (nginx WebDAV, empty disk cache; median of 3)', ms(median(fromRemote)), `warm build from the disk cache: ${ms(median(local))}`, ratio(median(fromRemote) / median(local)), 'for the record')
+      }
+      finally {
+        nginx.stop()
+      }
+    }
   }
 
   console.log('| # | measurement | this run | baseline (same run) | ratio | target |')

@@ -128,7 +128,7 @@ export interface Options {
   /**
    * A shared cache behind the disk cache, so that a CI fleet pays for each image once: looked up
    * after the disk cache, filled with every fresh enhancement. `protocol: 'turbo'` speaks
-   * Turborepo's remote cache API (Vercel, `turborepo-remote-cache`; `team` is the team id or
+   * Turborepo's remote cache API (Vercel, `turborepo-remote-cache`; `team`: a team id `team_…` or a
    * slug); `'http'` GETs and PUTs `<url>/<key>` (nginx WebDAV, an object store behind a proxy).
    * `readOnly` downloads but never uploads (pull requests from forks).
    * @default from UPSCALE_REMOTE_CACHE_URL, _PROTOCOL, _TOKEN, _TEAM, _READ_ONLY=1; else none

@@ -75,7 +75,7 @@ describe('the remoteCache option', () => {
   it.each([
     [{ url: 'ftp://x' }, /option `remoteCache.url` must be an http\(s\) URL/],
     [{ url: 'https://u:pw@x', protocol: 'http' }, /option `remoteCache.url` must not carry a user name or password \(got "https:\/\/\*\*\*@x"\)/],
-    [{ url: 'https://x', protocol: 'turbo' }, /option `remoteCache.team` is needed by the Turborepo protocol/],
+    [{ url: 'https://x', protocol: 'http', team: 7 }, /option `remoteCache.team` must be a string/],
     [{ url: 'https://x', protocol: 's3' }, /option `remoteCache.protocol` must be 'turbo' or 'http'/],
     [{ url: 'https://x', protocol: 'http', readOnly: 'yes' }, /option `remoteCache.readOnly` must be true or false/],
   ])('refuses %j', (remoteCache, message) => {

@@ -192,9 +192,8 @@ function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): 
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
     fail('remoteCache.url', `must be an http(s) URL (got ${JSON.stringify(url)})`)
   const protocol = oneOf('remoteCache.protocol', given.protocol ?? 'turbo', ['turbo', 'http'] as const, true)
+  // Vercel takes no team for a personal account; turborepo-remote-cache needs one (it answers 400)
   const team = nonEmpty('remoteCache.team', given.team)
-  if (protocol === 'turbo' && !team)
-    fail('remoteCache.team', 'is needed by the Turborepo protocol (your team id or slug; UPSCALE_REMOTE_CACHE_TEAM)')
   if (given.readOnly !== undefined && typeof given.readOnly !== 'boolean')
     fail('remoteCache.readOnly', `must be true or false (got ${JSON.stringify(given.readOnly)})`)
   const timeout = given.timeout ?? 2000
