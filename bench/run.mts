@@ -12,10 +12,10 @@ import { build } from 'vite'
 import { imagetools } from 'vite-imagetools'
 import { createLocalEngine } from '../src/core/engines/local'
 import Upscale from '../src/vite'
+import { nginxBinary, startNginx } from '../test/helpers/nginx'
 import { startScaleServer } from '../test/server'
 import { dataDir, imagesOf, requireImages } from './data'
 import { qualityRows } from './local-quality'
-import { nginxBinary, startNginx } from './nginx'
 
 /** `npm run bench -- 1 3` runs sections 1 and 3 only; `--data <dir>` says where the images are */
 const only = new Set(process.argv.slice(2).filter((a, i, all) => a !== '--data' && all[i - 1] !== '--data'))

@@ -4,11 +4,12 @@
 // folder the test can reach into, stopped when the test ends.
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
+import { nginxBinary, startNginx as startNginxIn, waitForPort } from './nginx'
 
 export interface RemoteServer {
   url: string
@@ -25,23 +26,6 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port))
     })
   })
-}
-
-async function listening(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`the server exited (${child.exitCode}):\n${log()}`)
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end()
-        resolve(true)
-      }).on('error', () => resolve(false))
-    })
-    if (up)
-      return
-    await new Promise(r => setTimeout(r, 50))
-  }
-  throw new Error(`the server never listened on ${port}:\n${log()}`)
 }
 
 function started(child: ChildProcess): () => string {
@@ -65,37 +49,11 @@ function started(child: ChildProcess): () => string {
 export async function startNginx(): Promise<RemoteServer> {
   const dir = await mkdtemp(join(tmpdir(), 'upscale-nginx-'))
   onTestFinished(() => rm(dir, { recursive: true, force: true }))
-  const storage = join(dir, 'root')
-  await mkdir(storage)
-  await mkdir(join(dir, 'tmp'))
-  const port = await freePort()
-  await writeFile(join(dir, 'nginx.conf'), `daemon off;
-master_process off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${storage};
-    location / {
-      dav_methods PUT;
-      create_full_put_path on;
-      client_max_body_size 256m;
-    }
-  }
-}
-`)
-  const child = spawn(process.env.NGINX_BIN ?? 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const log = started(child)
-  await listening(port, child, log)
-  return { url: `http://127.0.0.1:${port}/cache`, storage: join(storage, 'cache') }
+  if (!nginxBinary())
+    throw new Error('nginx is needed (Debian: apt-get install nginx-light, or set NGINX_BIN)')
+  const nginx = await startNginxIn(dir, await freePort())
+  onTestFinished(() => nginx.stop())
+  return { url: nginx.url, storage: join(dir, 'root', 'cache') }
 }
 
 /** turborepo-remote-cache with local storage and a static token. */
@@ -113,6 +71,6 @@ export async function startTurboCache(): Promise<RemoteServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const log = started(child)
-  await listening(port, child, log)
+  await waitForPort(port, child, log)
   return { url: `http://127.0.0.1:${port}`, storage: join(dir, 'artifacts'), token, team: 'upscale-tests' }
 }
