@@ -86,6 +86,7 @@ describe('1. every request has a deadline through its whole body, every body a c
     const r = await build(dir, apiOptions(s, { retries: 0 }))
     expect(r.output).toMatch(/answered with more than 134217728 bytes/)
     expect(r.maxRssMb).toBeLessThan(500)
+    console.info(`2 GB Content-Length: refused after ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB`)
   })
 
   it('a gzip bomb counts its decoded bytes against the cap (was: 8 GB)', { timeout: 60_000 }, async () => {
@@ -107,6 +108,7 @@ describe('1. every request has a deadline through its whole body, every body a c
     const r = await build(dir, apiOptions(s, { retries: 0, maxResultBytes: 16 * 1024 * 1024 }))
     expect(r.output).toMatch(/answered with more than 16777216 bytes/)
     expect(r.maxRssMb).toBeLessThan(500)
+    console.info(`gzip bomb: refused after ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB`)
   })
 
   it('the loopback slowBody fault at `timeout: 3000`: every attempt is cut at 3 s (was: 10.2 s for the retry)', { timeout: 60_000 }, async () => {
@@ -116,6 +118,7 @@ describe('1. every request has a deadline through its whole body, every body a c
     const started = Date.now()
     await expect(viteBuild(dir, MAIN, api(s, { timeout: 3000, retries: 1, retryDelay: 5 }))).rejects.toThrow(/gave up after 2 attempts: 1\) POST \/task\/pic\/scale failed: no answer within timeout \(3 s\)/)
     expect((Date.now() - started) / 1000).toBeLessThan(8)
+    console.info(`slowBody at timeout 3000, 2 attempts: ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
 })
 
@@ -129,6 +132,7 @@ describe('2. pixel limits come before any allocation', () => {
     expect(r.output).toContain(`cannot upscale src/big.png?scale=${scale}&upscale (imported by src/main.js): it is ${side}×${side} px, so ${scale}x would make`)
     expect(r.output).toContain('raise the option `maxOutputPixels`')
     expect(r.maxRssMb).toBeLessThan(600)
+    console.info(`${side}² PNG at scale=${scale}: refused, peak RSS ${r.maxRssMb.toFixed(0)} MB`)
   })
 
   it('an API result whose header says 16000×16000 is refused without being decoded (was: 859 MB)', async () => {
