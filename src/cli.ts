@@ -2,12 +2,12 @@
 import type { RemoteTotals } from './core/cache'
 import type { UpscaleResult } from './core/manifest'
 import type { Options, UpscaleParams } from './types'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, REMOTE_STATS, writeAtomic } from './core/cache'
+import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, readJson, REMOTE_STATS, TOP_TEMP_FILE, writeAtomic } from './core/cache'
 import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
@@ -225,7 +225,7 @@ async function cache(argv: string[]): Promise<number> {
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0)
     const used = entries.map(e => e.lastUsed).sort((a, b) => a - b)
     const when = (t: number | undefined): string | null => (t ? new Date(t).toISOString() : null)
-    const remote = await readFile(join(dir, REMOTE_STATS), 'utf8').then(t => JSON.parse(t) as RemoteTotals, () => undefined)
+    const remote = await readJson<RemoteTotals>(join(dir, REMOTE_STATS))
     const stats = {
       dir,
       entries: entries.length,
@@ -256,7 +256,9 @@ async function cache(argv: string[]): Promise<number> {
     console.log(`${dir} does not exist: nothing to clear`)
     return 0
   }
-  const stranger = names.find(n => !isKeyFolder(n) && ![PRUNE_MARKER, NAMED_DIR, REMOTE_STATS].includes(n))
+  const ours = (n: string): boolean =>
+    isKeyFolder(n) || [PRUNE_MARKER, NAMED_DIR, REMOTE_STATS].includes(n) || TOP_TEMP_FILE.test(n)
+  const stranger = names.find(n => !ours(n))
   if (stranger)
     throw new UsageError(`${dir} does not look like an unplugin-upscale cache (it holds "${stranger}"); not clearing it`)
   const { removed, bytes, left } = await clear(store)

@@ -185,6 +185,18 @@ describe('cache housekeeping', () => {
   })
 })
 
+describe('files another build writes at the same moment', () => {
+  it('a half-written prune marker counts as none (was: "Unexpected end of JSON input" failing a parallel build)', async () => {
+    const dir = await tempProject()
+    const { engine } = countingEngine()
+    await viteBuild(dir, `import a from './bird.png?scale=2&upscale'; globalThis.result = { a }`, { options: { engine, maxSize: 1e9 } })
+    // as another process leaves it mid-write
+    await writeFile(join(dir, '.cache', 'prune.json'), '')
+    await viteBuild(dir, `import a from './bird.png?scale=2&upscale'; globalThis.result = { a }`, { options: { engine, maxSize: 1e9 }, outDir: 'again' })
+    expect(JSON.parse(await readFile(join(dir, '.cache', 'prune.json'), 'utf8'))).toMatchObject({ settings: '15552000000/1000000000' })
+  })
+})
+
 describe('DiskCache.lock', () => {
   it('waits for a live owner, and takes over from a dead or stale one', async () => {
     const dir = await tempProject()

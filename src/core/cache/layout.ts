@@ -20,6 +20,8 @@ export const extensionOf = (format: string): string => EXT[format] ?? format
 export const isKeyFolder = (name: string): boolean => /^[a-f\d]{2}$/.test(name)
 /** The image or the record of an entry: `<64 hex>.<ext>` */
 export const ENTRY_FILE = /^([a-f\d]{64})\.(?:json|jpg|png|webp|avif)$/
+/** A temp file of the top-level files (`prune.json`, `remote.json`) while one is written */
+export const TOP_TEMP_FILE = /^(?:prune|remote)\.json\.\d+\.[a-f\d]{8}\.tmp$/
 /** The lock of a key while a build works on it */
 export const LOCK_FILE = /^[a-f\d]{64}\.lock$/
 /** A readable-name copy in `named/<key>/`: `hero@2x.png`, `hero@2x.png.<pid>.<random>.tmp` while written */

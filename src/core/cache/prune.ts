@@ -1,9 +1,9 @@
 import type { CacheLayout } from './layout'
 import type { RemoteStats } from './remote'
-import { lstat, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDir } from './atomic'
-import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, REMOTE_STATS, TEMP_FILE } from './layout'
+import { ensureDir, writeAtomic } from './atomic'
+import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, REMOTE_STATS, TEMP_FILE, TOP_TEMP_FILE } from './layout'
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }
@@ -119,12 +119,13 @@ export async function pruneIfDue(layout: CacheLayout, build: BuildUsage): Promis
     return
   const settings = `${maxAge}/${maxSize}`
   const marker = join(layout.dir, PRUNE_MARKER)
-  const last = await readFile(marker, 'utf8').then(text => JSON.parse(text) as { at: number, settings: string }, () => undefined)
+  // another build may be writing it this very moment: what cannot be read counts as no marker
+  const last = await readJson<{ at: number, settings: string }>(marker)
   const sizeAtRisk = maxSize !== Infinity && written > 0
   if (last?.settings === settings && Date.now() - last.at < PRUNE_EVERY && !sizeAtRisk)
     return
   await prune(layout, { maxAge, maxSize, keep: used })
-  await writeFile(marker, JSON.stringify({ at: Date.now(), settings })).catch(() => {})
+  await writeAtomic(marker, JSON.stringify({ at: Date.now(), settings })).catch(() => {})
 }
 
 /**
@@ -136,7 +137,7 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
   const left: string[] = []
   for (const name of await readdir(layout.dir).catch(() => [] as string[])) {
     const path = join(layout.dir, name)
-    if (name === PRUNE_MARKER || name === REMOTE_STATS) {
+    if (name === PRUNE_MARKER || name === REMOTE_STATS || TOP_TEMP_FILE.test(name)) {
       await rm(path, { force: true })
       continue
     }
@@ -172,7 +173,7 @@ export async function clear(layout: CacheLayout): Promise<{ removed: number, byt
 /** Add a build's remote-tier counts to the cache's running totals (`remote.json`), for `cache stats`. */
 export async function recordRemoteStats(layout: CacheLayout, stats: RemoteStats): Promise<void> {
   const path = join(layout.dir, REMOTE_STATS)
-  const total = await readFile(path, 'utf8').then(t => JSON.parse(t) as RemoteTotals, () => ({ hits: 0, misses: 0, uploads: 0, rejected: 0, builds: 0 }))
+  const total = await readJson<RemoteTotals>(path) ?? { hits: 0, misses: 0, uploads: 0, rejected: 0, builds: 0 }
   const next: RemoteTotals = {
     hits: total.hits + stats.hits,
     misses: total.misses + stats.misses,
@@ -181,7 +182,7 @@ export async function recordRemoteStats(layout: CacheLayout, stats: RemoteStats)
     builds: total.builds + 1,
     ...(stats.off ? { lastOff: stats.off } : {}),
   }
-  await ensureDir(layout.dir).then(() => writeFile(path, JSON.stringify(next))).catch(() => {})
+  await ensureDir(layout.dir).then(() => writeAtomic(path, JSON.stringify(next))).catch(() => {})
 }
 
 export interface RemoteTotals {
@@ -191,4 +192,14 @@ export interface RemoteTotals {
   rejected: number
   builds: number
   lastOff?: string
+}
+
+/** A small JSON file, or undefined when it is missing, half-written or not JSON. */
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T
+  }
+  catch {
+    return undefined
+  }
 }
