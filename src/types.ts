@@ -26,6 +26,13 @@ export interface Options {
    */
   provider?: ProviderName
   /**
+   * How the built-in local engine enlarges: `'learned'`, filters learned from example images and
+   * chosen per pixel by its local edge structure (RAISR-style; they ship in the package), or
+   * `'lanczos'`, plain Lanczos-3 resampling with a mild unsharp mask.
+   * @default 'learned'
+   */
+  localMethod?: 'learned' | 'lanczos'
+  /**
    * Bearer token for the enhancement API. Never logged, cached or bundled.
    * @default process.env.UPSCALE_API_TOKEN
    */

@@ -23,7 +23,10 @@ describe('the packed package in a fresh app', () => {
     expect(files).toContain('client.d.ts')
     expect(files).toContain('dist/vite.js')
     expect(files).toContain('dist/index.d.ts')
-    expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([])
+    expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$|weights\/raisr-x[24]\.bin$)/.test(f))).toEqual([])
+    // the local engine's learned filters ship inside the package; nothing is downloaded
+    expect(files).toEqual(expect.arrayContaining(['weights/raisr-x2.bin', 'weights/raisr-x4.bin']))
+    console.info(`packed: ${(pack.size / 1024).toFixed(0)} KB, unpacked ${(pack.unpackedSize / 1024).toFixed(0)} KB, ${files.length} files`)
     expect(pack.files.find((f: { path: string, mode: number }) => f.path === 'dist/cli.js').mode & 0o111).not.toBe(0)
 
     // .ci/run runs this test again with Node 22 and 24 first on PATH: make sure that is what runs the app

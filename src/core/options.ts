@@ -17,6 +17,7 @@ const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   root: undefined,
   cacheDir: DEFAULT_CACHE_DIR,
   provider: 'auto',
+  localMethod: 'learned',
   token: undefined,
   apiUrl: undefined,
   defaults: { scale: 'auto', type: 'clean' },
@@ -99,6 +100,7 @@ export function resolveOptions(
   const root = resolve(bundlerRoot, o.root ?? '.')
 
   const provider = oneOf('provider', o.provider, ['auto', 'api', 'local'] as const)
+  const localMethod = oneOf('localMethod', o.localMethod, ['learned', 'lanczos'] as const, true)
   for (const name of ['sync', 'dryRun', 'offline'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'boolean')
       fail(name, `must be true or false (got ${JSON.stringify(o[name])})`)
@@ -153,6 +155,7 @@ export function resolveOptions(
     cacheDir: resolve(root, o.cacheDir),
     provider: provider === 'auto' ? (token ? 'api' : 'local') : provider,
     providerFallback: provider === 'auto' && !token,
+    localMethod,
     token,
     apiUrl,
     defaults: { scale: scale === 'auto' ? 'auto' : Number(scale) as 1 | 2 | 4, type },

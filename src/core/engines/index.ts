@@ -6,7 +6,7 @@ export function createEngine(options: ResolvedOptions, debug?: (line: string) =>
   if (options.engine)
     return options.engine
   if (options.provider === 'local')
-    return createLocalEngine()
+    return createLocalEngine({ method: options.localMethod })
   // offline, the API engine may have no token: it is never called then
   return createApiEngine({ ...options, token: options.token ?? '', debug })
 }

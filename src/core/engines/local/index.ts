@@ -1,7 +1,9 @@
 import type { Engine, EnhanceRequest, EnhanceResult, EnhanceType, ScaleFactor } from '../../../types'
 import { decode, encode, originalOutputFormat } from '../../image'
 import { localEngineSlots } from '../../state'
+import { addLuma, buckets, filter, luma } from './raisr'
 import { fromBytes, lanczos3, resize, toBytes, toWords, unsharp } from './resample'
+import { shippedBank } from './weights'
 
 /**
  * Unsharp-mask settings per scale: the best PSNR on the T91 training set (never on Set5/Set14)
@@ -20,10 +22,18 @@ export function sharpenFor(scale: ScaleFactor, type: EnhanceType): { sigma: numb
   return type === 'face' ? { sigma: s.sigma, amount: s.amount * FACE_AMOUNT } : s
 }
 
+/** How the local engine enlarges: learned filters (the default), or Lanczos-3 and a tuned unsharp mask. */
+export type LocalMethod = 'learned' | 'lanczos'
+
+/** `face`: the learned correction applied at this strength, so skin does not turn gritty. */
+export const FACE_BLEND = 0.6
+
 /**
- * Enlarge interleaved 8-bit pixels by `scale` with a centre-aligned Lanczos-3, then sharpen mildly.
- * With alpha, everything happens premultiplied and alpha is sharpened with the colour, so the
- * colour of transparent pixels never bleeds into the edge.
+ * Enlarge interleaved 8-bit (or 16-bit) pixels by `scale` on the centre-aligned grid with
+ * Lanczos-3, then, `learned`: correct the luma with the filter of each pixel's bucket (see
+ * raisr.ts), the chroma staying the resampler's; `lanczos` (and scale 1): sharpen mildly. With
+ * alpha, everything happens premultiplied, so the colour of transparent pixels never bleeds into
+ * the edge.
  */
 export function enhancePixels<T extends Uint8Array | Uint16Array>(
   data: T,
@@ -32,6 +42,7 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   channels: number,
   scale: ScaleFactor,
   type: EnhanceType,
+  method: LocalMethod = 'learned',
 ): T {
   const max = data instanceof Uint16Array ? 65535 : 255
   const hasAlpha = channels === 2 || channels === 4
@@ -40,8 +51,31 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   if (hasAlpha)
     premultiply(img.data, channels, colour, max)
   const big = scale === 1 ? img : resize(img, width * scale, height * scale, lanczos3)
-  const { sigma, amount } = sharpenFor(scale, type)
-  unsharp(big, sigma, amount)
+  if (method === 'learned' && scale !== 1) {
+    const { bank } = shippedBank(scale)
+    const y = luma(big)
+    // the hash was learned on 8-bit values: 16-bit images are hashed on the same scale
+    const hashed = max === 255 ? y : y.map(v => (v * 255) / max)
+    const bucketOf = buckets(hashed, big.width, big.height, scale, bank)
+    const blend = type === 'face' ? FACE_BLEND : 1
+    const corrected = filter(y, big.width, big.height, bank, bucketOf)
+    for (let i = 0; i < y.length; i++)
+      corrected[i] = y[i] + (corrected[i] - y[i]) * blend
+    addLuma(big, y, corrected)
+    if (hasAlpha) {
+      // alpha takes the same correction as the (premultiplied) colour, so their edges stay together
+      const alpha = new Float32Array(y.length)
+      for (let i = 0; i < alpha.length; i++)
+        alpha[i] = big.data[i * channels + colour]
+      const sharpened = filter(alpha, big.width, big.height, bank, bucketOf)
+      for (let i = 0; i < alpha.length; i++)
+        big.data[i * channels + colour] = alpha[i] + (sharpened[i] - alpha[i]) * blend
+    }
+  }
+  else {
+    const { sigma, amount } = sharpenFor(scale, type)
+    unsharp(big, sigma, amount)
+  }
   if (hasAlpha)
     unpremultiply(big.data, channels, colour, max)
   return (max === 255 ? toBytes(big) : toWords(big)) as T
@@ -64,22 +98,26 @@ function unpremultiply(d: Float32Array, c: number, colour: number, max: number):
   }
 }
 
-/** The embedded engine: no network, no model, the same output on every machine. */
-export function createLocalEngine(): Engine {
+/**
+ * The embedded engine: no network, no download (its filters ship in the package), the same output
+ * on every machine. Its version names the filters' bytes, so new weights make new cache entries.
+ */
+export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod } = {}): Engine {
+  const lanczos = `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`
   return {
     id: 'local',
-    version: `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`,
-    enhance: request => localEngineSlots.use(() => enhance(request)),
+    version: method === 'lanczos' ? lanczos : `raisr-1:${shippedBank(2).digest}:${shippedBank(4).digest}:${FACE_BLEND}/${lanczos}`,
+    enhance: request => localEngineSlots.use(() => enhance(request, method)),
   }
 }
 
-async function enhance({ source, info, scale, type }: EnhanceRequest): Promise<EnhanceResult> {
+async function enhance({ source, info, scale, type }: EnhanceRequest, method: LocalMethod): Promise<EnhanceResult> {
   const format = originalOutputFormat(info)
   // 16-bit sources keep their depth where the output format has it (PNG; TIFF is written as PNG)
   const raw = await decode(source, info.depth === 16 && format === 'png' ? 16 : 8)
   const { data: bytes } = raw
   const samples = raw.depth === 16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2) : bytes
-  const pixels = enhancePixels(samples, raw.width, raw.height, raw.channels, scale, type)
+  const pixels = enhancePixels(samples, raw.width, raw.height, raw.channels, scale, type, method)
   const data = await encode(
     {
       data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength),
@@ -90,5 +128,5 @@ async function enhance({ source, info, scale, type }: EnhanceRequest): Promise<E
     },
     format,
   )
-  return { data, provenance: { engine: 'local', scale, type } }
+  return { data, provenance: { engine: 'local', method: scale === 1 ? 'lanczos' : method, scale, type } }
 }

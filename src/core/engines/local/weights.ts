@@ -1,0 +1,97 @@
+/**
+ * The learned filter banks as they ship: `weights/raisr-x<s>.bin` in the package, float16 weights
+ * after a one-line JSON header. Read once per process from the package's own files; no network.
+ */
+import type { FilterBank } from './raisr'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bucketsOf } from './raisr'
+
+const MAGIC = 'unplugin-upscale-raisr-1\n'
+
+export function encodeBank(bank: FilterBank): Buffer {
+  const header = { scale: bank.scale, taps: bank.taps, strength: bank.strength, coherence: bank.coherence }
+  const halves = new Uint16Array(bank.weights.length)
+  for (let i = 0; i < halves.length; i++)
+    halves[i] = toHalf(bank.weights[i])
+  return Buffer.concat([Buffer.from(MAGIC), Buffer.from(`${JSON.stringify(header)}\n`), Buffer.from(halves.buffer)])
+}
+
+export function decodeBank(data: Buffer): FilterBank {
+  if (!data.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)))
+    throw new Error('not a filter bank of unplugin-upscale')
+  const end = data.indexOf(10, MAGIC.length)
+  const header = JSON.parse(data.subarray(MAGIC.length, end).toString('utf8'))
+  const count = bucketsOf(header.scale) * header.taps * header.taps
+  const bytes = data.subarray(end + 1)
+  if (bytes.length !== count * 2)
+    throw new Error(`a filter bank of ${bytes.length} bytes, ${count * 2} expected`)
+  const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  const weights = new Float32Array(count)
+  for (let i = 0; i < count; i++)
+    weights[i] = fromHalf(halves[i])
+  return { ...header, weights }
+}
+
+const banks = new Map<number, { bank: FilterBank, digest: string }>()
+
+/**
+ * The shipped bank for a scale, from `weights/` beside the package's `dist/` (or the repository's
+ * root when run from the sources), with a digest of its bytes for the engine's cache version.
+ */
+export function shippedBank(scale: 2 | 4): { bank: FilterBank, digest: string } {
+  let found = banks.get(scale)
+  if (!found) {
+    const data = readFileSync(weightsPath(`raisr-x${scale}.bin`))
+    found = { bank: decodeBank(data), digest: createHash('sha256').update(data).digest('hex').slice(0, 12) }
+    banks.set(scale, found)
+  }
+  return found
+}
+
+function weightsPath(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'weights', name)
+    if (existsSync(candidate))
+      return candidate
+    dir = dirname(dir)
+  }
+  throw new Error(`the local engine's weights (${name}) are missing from the package`)
+}
+
+// IEEE 754 half precision, round to nearest
+const f32 = new Float32Array(1)
+const u32 = new Uint32Array(f32.buffer)
+
+function toHalf(value: number): number {
+  f32[0] = value
+  const x = u32[0]
+  const sign = (x >>> 16) & 0x8000
+  const exp = ((x >>> 23) & 0xFF) - 127 + 15
+  let mant = x & 0x7FFFFF
+  if (exp <= 0) {
+    if (exp < -10)
+      return sign
+    mant |= 0x800000
+    const shift = 14 - exp
+    return sign | ((mant + (1 << (shift - 1))) >>> shift)
+  }
+  if (exp >= 31)
+    return sign | 0x7C00
+  const rounded = (exp << 10) + ((mant + 0x1000) >>> 13)
+  return sign | Math.min(rounded, 0x7BFF)
+}
+
+function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1
+  const exp = (h >>> 10) & 0x1F
+  const mant = h & 0x3FF
+  if (exp === 0)
+    return sign * mant * 2 ** -24
+  if (exp === 31)
+    return mant ? Number.NaN : sign * Infinity
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15)
+}
