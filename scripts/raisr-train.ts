@@ -21,31 +21,27 @@ function* augmented(img: FloatImage): Generator<FloatImage> {
   }
 }
 
-function rotate({ data, width, height, channels }: FloatImage): FloatImage {
-  const out = new Float32Array(data.length)
-  for (let r = 0; r < height; r++) {
-    for (let c = 0; c < width; c++) {
-      // (r, c) → (c, height − 1 − r)
-      const to = (c * height + (height - 1 - r)) * channels
-      const from = (r * width + c) * channels
-      for (let k = 0; k < channels; k++)
-        out[to + k] = data[from + k]
-    }
-  }
-  return { data: out, width: height, height: width, channels }
-}
+/** A quarter turn clockwise: pixel (r, c) goes to (c, height − 1 − r). */
+const rotate = (img: FloatImage): FloatImage =>
+  remap(img, img.height, img.width, (r, c) => c * img.height + (img.height - 1 - r))
 
-function flip({ data, width, height, channels }: FloatImage): FloatImage {
+/** A mirror image, left to right. */
+const flip = (img: FloatImage): FloatImage =>
+  remap(img, img.width, img.height, (r, c) => r * img.width + (img.width - 1 - c))
+
+/** Every pixel moved to the index `to` gives it, in an image of the given size. */
+function remap(img: FloatImage, outWidth: number, outHeight: number, to: (r: number, c: number) => number): FloatImage {
+  const { data, width, height, channels } = img
   const out = new Float32Array(data.length)
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
-      const to = (r * width + (width - 1 - c)) * channels
+      const target = to(r, c) * channels
       const from = (r * width + c) * channels
       for (let k = 0; k < channels; k++)
-        out[to + k] = data[from + k]
+        out[target + k] = data[from + k]
     }
   }
-  return { data: out, width, height, channels }
+  return { data: out, width: outWidth, height: outHeight, channels }
 }
 
 interface Pair { up: Float32Array, hr: Float32Array, width: number, height: number }
