@@ -1,7 +1,18 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/vite.ts', 'src/rollup.ts', 'src/webpack.ts', 'src/esbuild.ts', 'src/rspack.ts', 'src/api.ts', 'src/cli.ts'],
+  entry: {
+    'index': 'src/index.ts',
+    'vite': 'src/vite.ts',
+    'rollup': 'src/rollup.ts',
+    'webpack': 'src/webpack.ts',
+    'esbuild': 'src/esbuild.ts',
+    'rspack': 'src/rspack.ts',
+    'api': 'src/api.ts',
+    'cli': 'src/cli.ts',
+    // the local engine's worker thread, beside the chunks that start it (see engines/local/pool.ts)
+    'local-worker': 'src/core/engines/local/worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { createLocalEngine, enhancePixels } from '../src/core/engines/local'
@@ -55,5 +56,19 @@ describe('local engine', () => {
       expect(out.length).toBe(5 * s * 3 * s * 3)
       expect(new Set(out)).toEqual(new Set([123]))
     }
+  })
+
+  it('works on worker threads, one per core: two images at once use two threads', async () => {
+    const source = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#3a7' } }).png().toBuffer()
+    const info = await inspect(source)
+    const results = await Promise.all([1, 2].map(() => engine.enhance({ file: 'a.png', source, info, scale: 2, auto: false, type: 'clean' })))
+    const threads = new Set(results.map(r => r.provenance!.thread as number))
+    expect([...threads].every(t => t > 0)).toBe(true)
+    expect(threads.size).toBe(Math.min(2, availableParallelism()))
+    // and the same bytes as the calling thread makes
+    const raw = await sharp(source).raw().toBuffer({ resolveWithObject: true })
+    const here = enhancePixels(raw.data, 64, 64, 3, 2, 'clean')
+    const there = await sharp(results[0].data).raw().toBuffer()
+    expect(Buffer.from(here).equals(there)).toBe(true)
   })
 })

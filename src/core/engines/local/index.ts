@@ -1,102 +1,13 @@
-import type { Engine, EnhanceRequest, EnhanceResult, EnhanceType, ScaleFactor } from '../../../types'
+import type { Engine, EnhanceRequest, EnhanceResult } from '../../../types'
+import type { LocalMethod } from './pixels'
 import { decode, encode, originalOutputFormat } from '../../image'
 import { localEngineSlots } from '../../state'
-import { addLuma, buckets, filter, luma } from './raisr'
-import { fromBytes, lanczos3, resize, toBytes, toWords, unsharp } from './resample'
+import { FACE_AMOUNT, FACE_BLEND, SHARPEN } from './pixels'
+import { enhanceOnWorker } from './pool'
 import { shippedBank } from './weights'
 
-/**
- * Unsharp-mask settings per scale: the best PSNR on the T91 training set (never on Set5/Set14)
- * with amount ≤ 1, from `npx tsx scripts/tune-local.mts` (x2: +0.47 dB over plain Lanczos-3,
- * x4: +0.32 dB). Scale 1 only sharpens, lightly. `face` is gentler so skin does not turn gritty.
- */
-export const SHARPEN: Record<ScaleFactor, { sigma: number, amount: number }> = {
-  1: { sigma: 0.7, amount: 0.3 },
-  2: { sigma: 0.7, amount: 1.0 },
-  4: { sigma: 1.4, amount: 1.0 },
-}
-export const FACE_AMOUNT = 0.6
-
-export function sharpenFor(scale: ScaleFactor, type: EnhanceType): { sigma: number, amount: number } {
-  const s = SHARPEN[scale]
-  return type === 'face' ? { sigma: s.sigma, amount: s.amount * FACE_AMOUNT } : s
-}
-
-/** How the local engine enlarges: learned filters (the default), or Lanczos-3 and a tuned unsharp mask. */
-export type LocalMethod = 'learned' | 'lanczos'
-
-/** `face`: the learned correction applied at this strength, so skin does not turn gritty. */
-export const FACE_BLEND = 0.6
-
-/**
- * Enlarge interleaved 8-bit (or 16-bit) pixels by `scale` on the centre-aligned grid with
- * Lanczos-3, then, `learned`: correct the luma with the filter of each pixel's bucket (see
- * raisr.ts), the chroma staying the resampler's; `lanczos` (and scale 1): sharpen mildly. With
- * alpha, everything happens premultiplied, so the colour of transparent pixels never bleeds into
- * the edge.
- */
-export function enhancePixels<T extends Uint8Array | Uint16Array>(
-  data: T,
-  width: number,
-  height: number,
-  channels: number,
-  scale: ScaleFactor,
-  type: EnhanceType,
-  method: LocalMethod = 'learned',
-): T {
-  const max = data instanceof Uint16Array ? 65535 : 255
-  const hasAlpha = channels === 2 || channels === 4
-  const colour = hasAlpha ? channels - 1 : channels
-  const img = fromBytes(data, width, height, channels)
-  if (hasAlpha)
-    premultiply(img.data, channels, colour, max)
-  const big = scale === 1 ? img : resize(img, width * scale, height * scale, lanczos3)
-  if (method === 'learned' && scale !== 1) {
-    const { bank } = shippedBank(scale)
-    const y = luma(big)
-    // the hash was learned on 8-bit values: 16-bit images are hashed on the same scale
-    const hashed = max === 255 ? y : y.map(v => (v * 255) / max)
-    const bucketOf = buckets(hashed, big.width, big.height, scale, bank)
-    const blend = type === 'face' ? FACE_BLEND : 1
-    const corrected = filter(y, big.width, big.height, bank, bucketOf)
-    for (let i = 0; i < y.length; i++)
-      corrected[i] = y[i] + (corrected[i] - y[i]) * blend
-    addLuma(big, y, corrected)
-    if (hasAlpha) {
-      // alpha takes the same correction as the (premultiplied) colour, so their edges stay together
-      const alpha = new Float32Array(y.length)
-      for (let i = 0; i < alpha.length; i++)
-        alpha[i] = big.data[i * channels + colour]
-      const sharpened = filter(alpha, big.width, big.height, bank, bucketOf)
-      for (let i = 0; i < alpha.length; i++)
-        big.data[i * channels + colour] = alpha[i] + (sharpened[i] - alpha[i]) * blend
-    }
-  }
-  else {
-    const { sigma, amount } = sharpenFor(scale, type)
-    unsharp(big, sigma, amount)
-  }
-  if (hasAlpha)
-    unpremultiply(big.data, channels, colour, max)
-  return (max === 255 ? toBytes(big) : toWords(big)) as T
-}
-
-function premultiply(d: Float32Array, c: number, colour: number, max: number): void {
-  for (let i = 0; i < d.length; i += c) {
-    const a = d[i + colour] / max
-    for (let k = 0; k < colour; k++)
-      d[i + k] *= a
-  }
-}
-
-function unpremultiply(d: Float32Array, c: number, colour: number, max: number): void {
-  for (let i = 0; i < d.length; i += c) {
-    const a = Math.min(max, Math.max(0, d[i + colour]))
-    d[i + colour] = a
-    for (let k = 0; k < colour; k++)
-      d[i + k] = a > 0 ? Math.min(a, Math.max(0, d[i + k])) * max / a : 0
-  }
-}
+export { enhancePixels, FACE_AMOUNT, FACE_BLEND, SHARPEN, sharpenFor } from './pixels'
+export type { LocalMethod } from './pixels'
 
 /**
  * The embedded engine: no network, no download (its filters ship in the package), the same output
@@ -106,10 +17,12 @@ export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod
   const lanczos = `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`
   return {
     id: 'local',
-    version: method === 'lanczos' ? lanczos : `raisr-1:${shippedBank(2).digest}:${shippedBank(4).digest}:${FACE_BLEND}/${lanczos}`,
+    version: method === 'lanczos' ? lanczos : `raisr-1:${digests()}:${FACE_BLEND}/${lanczos}`,
     enhance: request => localEngineSlots.use(() => enhance(request, method)),
   }
 }
+
+const digests = (): string => `${shippedBank(2).digest}:${shippedBank(4).digest}`
 
 async function enhance({ source, info, scale, type }: EnhanceRequest, method: LocalMethod): Promise<EnhanceResult> {
   const format = originalOutputFormat(info)
@@ -117,7 +30,9 @@ async function enhance({ source, info, scale, type }: EnhanceRequest, method: Lo
   const raw = await decode(source, info.depth === 16 && format === 'png' ? 16 : 8)
   const { data: bytes } = raw
   const samples = raw.depth === 16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2) : bytes
-  const pixels = enhancePixels(samples, raw.width, raw.height, raw.channels, scale, type, method)
+  // the pixel work runs on a worker thread, so a build's images use every core
+  const { width, height, channels } = raw
+  const { pixels, thread } = await enhanceOnWorker({ samples, width, height, channels, scale, type, method })
   const data = await encode(
     {
       data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength),
@@ -128,5 +43,5 @@ async function enhance({ source, info, scale, type }: EnhanceRequest, method: Lo
     },
     format,
   )
-  return { data, provenance: { engine: 'local', method: scale === 1 ? 'lanczos' : method, scale, type } }
+  return { data, provenance: { engine: 'local', method: scale === 1 ? 'lanczos' : method, scale, type, thread } }
 }
