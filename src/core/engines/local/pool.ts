@@ -40,8 +40,9 @@ class Pool {
       return inline(job)
     const slot = workers.reduce((a, b) => (b.busy < a.busy ? b : a))
     const id = this.next++
-    // a copy the worker owns: the decoded buffer may share memory with others
-    const samples = job.samples.slice()
+    // a copy the worker owns: a Buffer may be a view of a pool shared with others (Buffer#slice would
+    // be one too), and Node 22 refuses to transfer such memory
+    const samples = job.samples instanceof Uint16Array ? new Uint16Array(job.samples) : new Uint8Array(job.samples)
     // held open while it works for us, let go when idle: a finished build must be free to exit
     if (slot.busy++ === 0)
       slot.worker.ref()
