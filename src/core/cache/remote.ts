@@ -1,5 +1,6 @@
 import type { CacheRecord } from './record'
 import { Agent, request } from 'undici'
+import { readBounded, redact } from '../body'
 import { readOutputMeta } from '../image'
 import { parseRecord, sha256 } from './record'
 
@@ -148,15 +149,12 @@ export class RemoteCache {
         },
       })
       // an artifact is one image and its record: bounded like an API result
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += chunk.length
-        if (size > MAX_ARTIFACT_BYTES)
-          throw new RemoteFailure(`${method} answered with more than ${MAX_ARTIFACT_BYTES} bytes`)
-        chunks.push(chunk)
+      const tooLarge = (): Error => new RemoteFailure(`${method} answered with more than ${MAX_ARTIFACT_BYTES} bytes`)
+      if (Number(res.headers['content-length']) > MAX_ARTIFACT_BYTES) {
+        res.body.destroy()
+        throw tooLarge()
       }
-      return { status: res.statusCode, body: Buffer.concat(chunks, size) }
+      return { status: res.statusCode, body: await readBounded(res.body, MAX_ARTIFACT_BYTES, tooLarge) }
     }
     catch (error) {
       if (controller.signal.aborted)
@@ -177,7 +175,6 @@ export class RemoteCache {
   }
 
   private redact(text: string): string {
-    const { token } = this.settings
-    return token ? text.split(token).join('***') : text
+    return redact(text, this.settings.token)
   }
 }

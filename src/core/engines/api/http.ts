@@ -1,5 +1,6 @@
 import type { FormData } from 'undici'
 import { Agent, fetch } from 'undici'
+import { readBounded, redact } from '../../body'
 
 /** A failure worth another try (429, 5xx, network, a timeout); anything else is final. */
 export class Retryable extends Error {
@@ -35,8 +36,7 @@ export class Transport {
 
   /** The text with the token (and anything the server echoed of it) replaced by `***`. */
   redact(text: string): string {
-    const { token } = this.settings
-    return token ? text.split(token).join('***') : text
+    return redact(text, this.settings.token)
   }
 
   /**
@@ -111,16 +111,5 @@ async function readCapped(res: Awaited<ReturnType<typeof fetch>>, maxBytes: numb
     await res.body?.cancel().catch(() => {})
     throw tooLarge()
   }
-  const chunks: Uint8Array[] = []
-  let size = 0
-  if (res.body) {
-    for await (const chunk of res.body) {
-      size += chunk.byteLength
-      // leaving the loop by a throw cancels the stream, and with it the connection
-      if (size > maxBytes)
-        throw tooLarge()
-      chunks.push(chunk)
-    }
-  }
-  return Buffer.concat(chunks, size)
+  return readBounded(res.body, maxBytes, tooLarge)
 }
