@@ -1,24 +1,14 @@
-import { execFile } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import sharp from 'sharp'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { installedVersion, packedApp, ROOT, run } from './helpers/pack'
 import { FIXTURES } from './helpers/project'
-
-const run = promisify(execFile)
-const ROOT = resolve(import.meta.dirname, '..')
 
 /** The package as users get it: packed, installed into a fresh app, built with the vite CLI. */
 describe('the packed package in a fresh app', () => {
   it('installs, exposes every entry, and builds a Vite app with enhanced images', { timeout: 240_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'upscale-pack-'))
-    onTestFinished(() => rm(dir, { recursive: true, force: true }))
-
-    // dist/ was built by the global setup
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
-    const [pack] = JSON.parse(stdout)
+    const { pack, app } = await packedApp([`vite@${await installedVersion('vite')}`, `typescript@${await installedVersion('typescript')}`])
     const files = (pack.files as Array<{ path: string }>).map(f => f.path).sort()
     expect(files).toContain('client.d.ts')
     expect(files).toContain('dist/vite.js')
@@ -27,7 +17,7 @@ describe('the packed package in a fresh app', () => {
     // the local engine's learned filters ship inside the package; nothing is downloaded
     expect(files).toEqual(expect.arrayContaining(['weights/raisr-x2.bin', 'weights/raisr-x4.bin']))
     console.info(`packed: ${(pack.size / 1024).toFixed(0)} KB, unpacked ${(pack.unpackedSize / 1024).toFixed(0)} KB, ${files.length} files`)
-    expect(pack.files.find((f: { path: string, mode: number }) => f.path === 'dist/cli.js').mode & 0o111).not.toBe(0)
+    expect(pack.files.find(f => f.path === 'dist/cli.js')!.mode & 0o111).not.toBe(0)
 
     // .ci/run runs this test again with Node 22 and 24 first on PATH: make sure that is what runs the app
     if (process.env.EXPECT_NODE_MAJOR) {
@@ -35,12 +25,7 @@ describe('the packed package in a fresh app', () => {
       expect(version.trim().split('.')[0]).toBe(process.env.EXPECT_NODE_MAJOR)
     }
 
-    const app = join(dir, 'app')
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
-    const viteVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/vite/package.json'), 'utf8')).version
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    const tsVersion = JSON.parse(await readFile(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')).version
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), `vite@${viteVersion}`, `typescript@${tsVersion}`], { cwd: app, maxBuffer: 1 << 24 })
 
     // every entry loads, as ESM and as CommonJS
     const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack', '/api']

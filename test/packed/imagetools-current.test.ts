@@ -1,29 +1,15 @@
 // The packed package with the current vite-imagetools (12 needs Node 22): both plugin orders.
-import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { cp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import sharp from 'sharp'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { installedVersion, packedApp, run } from '../helpers/pack'
 import { FIXTURES } from '../helpers/project'
-
-const run = promisify(execFile)
-const ROOT = resolve(import.meta.dirname, '../..')
 
 describe('the current vite-imagetools, with the packed package', () => {
   it('enhances first, in both plugin orders: imagetools works on the enhanced file', { timeout: 300_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'upscale-imagetools-current-'))
-    onTestFinished(() => rm(dir, { recursive: true, force: true }))
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
-    const [pack] = JSON.parse(stdout)
-    const app = join(dir, 'app')
-    await mkdir(app, { recursive: true })
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    const vite = JSON.parse(await readFile(join(ROOT, 'node_modules/vite/package.json'), 'utf8')).version
-    await run('npm', ['install', '--no-audit', '--no-fund', join(dir, pack.filename), `vite@${vite}`, 'vite-imagetools@latest'], { cwd: app, maxBuffer: 1 << 24 })
-    const version = JSON.parse(await readFile(join(app, 'node_modules/vite-imagetools/package.json'), 'utf8')).version
-    console.info(`vite-imagetools ${version} on Node ${process.versions.node}`)
+    const { app, versionOf } = await packedApp([`vite@${await installedVersion('vite')}`, 'vite-imagetools@latest'])
+    console.info(`vite-imagetools ${await versionOf('vite-imagetools')} on Node ${process.versions.node}`)
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
     await writeFile(join(app, 'index.html'), '<script type="module" src="./main.js"></script>')
     await writeFile(join(app, 'main.js'), [
