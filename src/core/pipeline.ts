@@ -1,6 +1,6 @@
 import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, ScaleFactor, SourceInfo, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
-import { open, readFile } from 'node:fs/promises'
+import { lstat, open } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
 import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
@@ -220,8 +220,9 @@ export class Pipeline {
   /** The image's bytes under its readable name (`<cacheDir>/named/<key>/hero@2x.png`), written once. */
   async named(image: ProcessedImage): Promise<string> {
     const path = this.cache.namedPath(image.key, image.fileName)
-    const same = await readFileIfAny(path)
-    if (!same?.equals(image.data)) {
+    // the name holds the key, so a whole file there has these very bytes: no need to read it back
+    const there = await lstat(path).catch(() => undefined)
+    if (!there?.isFile() || there.size !== image.data.length) {
       await this.writing(async () => {
         await ensureDir(dirname(path))
         await writeAtomic(path, image.data)
@@ -457,5 +458,3 @@ function assetBase(file: string): string {
   const base = basename(file, extname(file))
   return Buffer.byteLength(base) <= 64 ? base : Buffer.from(base).subarray(0, 64).toString().replace(/\uFFFD+$/, '')
 }
-
-const readFileIfAny = (path: string): Promise<Buffer | undefined> => readFile(path).catch(() => undefined)
