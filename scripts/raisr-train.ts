@@ -1,15 +1,17 @@
 /**
  * Train the local engine's filter banks by closed-form least squares: for every T91 image and its
- * 8 flips and rotations, the HR image is shrunk by the measuring protocol's bicubic, enlarged by
- * the engine's cheap resampler, and every pixel adds its patch to its bucket's AᵀA and Aᵀb. Each
- * bucket is solved with a small ridge; a bucket with too few samples takes the filter learned over
- * all buckets of its pixel type. Deterministic: the same images give the same bytes.
+ * 8 flips and rotations, the HR image is shrunk by the measuring protocol's bicubic, and every
+ * pixel of the small image adds its patch to its hash's AᵀA, and its patch times each HR pixel of
+ * its cell to that place's Aᵀb. Each filter is solved with a small ridge; a hash with too few
+ * samples takes the filters learned over all hashes. Deterministic: the same images give the same
+ * bytes.
  */
 import type { FilterBank } from '../src/core/engines/local/raisr'
 import type { FloatImage } from '../src/core/engines/local/resample'
-import { degrade, loadRgb, modcrop } from '../bench/quality'
-import { ANGLES, buckets as bucketsFor, bucketsOf, COHERENCES, features, luma, patch, STRENGTHS } from '../src/core/engines/local/raisr'
-import { lanczos3, resize } from '../src/core/engines/local/resample'
+import { degrade, loadRgb, modcrop, quantize } from '../bench/quality'
+import { COHERENCES, enlarge, features, filtersOf, hashes, HASHES, luma, patch, STRENGTHS } from '../src/core/engines/local/raisr'
+import { bicubic, resize } from '../src/core/engines/local/resample'
+import { decodeBank, encodeBank } from '../src/core/engines/local/weights'
 
 /** The 8 flips and rotations of an image. */
 function* augmented(img: FloatImage): Generator<FloatImage> {
@@ -44,17 +46,28 @@ function remap(img: FloatImage, outWidth: number, outHeight: number, to: (r: num
   return { data: out, width: outWidth, height: outHeight, channels }
 }
 
-interface Pair { up: Float32Array, hr: Float32Array, width: number, height: number }
+interface Pair { small: Float32Array, hr: Float32Array, width: number, height: number }
 
-/** HR luma and the cheap enlargement of its degraded copy, for every training image and augmentation. */
-async function* pairs(files: string[], scale: number): AsyncGenerator<Pair> {
+/**
+ * The small (degraded) luma and the HR luma, for every training image at every size (shrunk by
+ * bicubic and rounded, as FSRCNN trains on T91: more kinds of detail from the same 91 photos) and
+ * in its 8 flips and rotations.
+ */
+async function* pairs(files: string[], scale: number, sizes: number[]): AsyncGenerator<Pair> {
   for (const file of files) {
-    const hr = modcrop(await loadRgb(file), scale)
-    for (const image of augmented(hr)) {
-      const lr = degrade(image, scale)
-      const up = resize(lr, image.width, image.height, lanczos3)
-      yield { up: luma(up), hr: luma(image), width: image.width, height: image.height }
+    const original = await loadRgb(file)
+    for (const size of sizes) {
+      const [width, height] = [Math.round(original.width * size), Math.round(original.height * size)]
+      const sized = size === 1 ? original : quantize(resize(original, width, height, bicubic))
+      yield* pairsOf(modcrop(sized, scale), scale)
     }
+  }
+}
+
+function* pairsOf(hr: FloatImage, scale: number): Generator<Pair> {
+  for (const image of augmented(hr)) {
+    const lr = degrade(image, scale)
+    yield { small: luma(lr), hr: luma(image), width: lr.width, height: lr.height }
   }
 }
 
@@ -65,27 +78,37 @@ const tertiles = (values: Float32Array): [number, number] => {
 
 export interface TrainOptions {
   scale: 2 | 4
+  /** the patch of the small image: 7 × 7 (see docs/quality.md for the choice) */
   taps?: number
   /**
-   * ridge, relative to the mean diagonal of AᵀA: small, since every bucket has thousands of samples
+   * ridge, relative to the mean diagonal of AᵀA: small, since every hash has thousands of samples
    * (on 20 T91 images, Set5 x2 went from 35.41 dB at 1e-3 to 35.89 at 1e-5 and 35.91 at 1e-7)
    */
   ridge?: number
-  /** fewer samples than this × taps² and a bucket takes its pixel type's filter */
+  /** the sizes each training image is also used at */
+  sizes?: number[]
+  /** the second stage's patch on the enlarged image (0: no second stage) */
+  refineTaps?: number
+  /** fewer samples than this × taps² and a hash takes the filters learned over all hashes */
   minSamples?: number
   log?: (line: string) => void
 }
 
+export const TRAINING = { taps: 7, sizes: [1, 0.9, 0.8, 0.7, 0.6], refineTaps: 5 }
+
 export async function train(files: string[], options: TrainOptions): Promise<FilterBank> {
-  const { scale, taps = 9, ridge = 1e-6, minSamples = 2, log = () => {} } = options
+  const { scale, taps = TRAINING.taps, sizes = TRAINING.sizes, refineTaps = TRAINING.refineTaps } = options
+  const { ridge = 1e-6, minSamples = 2, log = () => {} } = options
   const size = taps * taps
   const half = taps >> 1
+  const cell = scale * scale
   // the hash's thresholds: tertiles of strength and coherence over the training set (unaugmented)
   const strengths: number[] = []
   const coherences: number[] = []
-  for await (const { up, width, height } of pairs(files, scale)) {
-    const f = features(up, width, height)
-    for (let i = 0; i < f.strength.length; i += 7) {
+  for (const file of files) {
+    const small = degrade(modcrop(await loadRgb(file), scale), scale)
+    const f = features(luma(small), small.width, small.height)
+    for (let i = 0; i < f.strength.length; i += 3) {
       strengths.push(f.strength[i])
       coherences.push(f.coherence[i])
     }
@@ -94,65 +117,127 @@ export async function train(files: string[], options: TrainOptions): Promise<Fil
   const coherence = tertiles(Float32Array.from(coherences))
   log(`x${scale}: thresholds strength ${strength.map(v => v.toFixed(2))}, coherence ${coherence.map(v => v.toFixed(3))}`)
 
-  const count = bucketsOf(scale)
-  const ata = new Float64Array(count * size * size)
-  const atb = new Float64Array(count * size)
-  const samples = new Float64Array(count)
-  const p = new Float32Array(size)
+  // the patch is the same for every place in the cell: one AᵀA per hash, one Aᵀb per filter
+  const ata = new Float64Array(HASHES * size * size)
+  const atb = new Float64Array(filtersOf(scale) * size)
+  const samples = new Float64Array(HASHES)
+  const p = new Float64Array(size)
   let images = 0
-  for await (const { up, hr, width, height } of pairs(files, scale)) {
-    const bucket = bucketsFor(up, width, height, scale, { strength, coherence })
+  for await (const { small, hr, width, height } of pairs(files, scale, sizes)) {
+    const hashOf = hashes(small, width, height, { strength, coherence })
+    const outWidth = width * scale
     for (let r = half; r < height - half; r++) {
       for (let c = half; c < width - half; c++) {
-        const i = r * width + c
-        const b = bucket[i]
-        patch(up, width, height, r, c, taps, p)
-        const base = b * size * size
+        const h = hashOf[r * width + c]
+        patch(small, width, height, r, c, taps, p)
+        const base = h * size * size
         for (let m = 0; m < size; m++) {
           const pm = p[m]
           const row = base + m * size
           for (let n = m; n < size; n++)
             ata[row + n] += pm * p[n]
-          atb[b * size + m] += pm * hr[i]
         }
-        samples[b]++
+        for (let t = 0; t < cell; t++) {
+          const target = hr[(r * scale + Math.floor(t / scale)) * outWidth + c * scale + (t % scale)]
+          const b = (h * cell + t) * size
+          for (let m = 0; m < size; m++)
+            atb[b + m] += p[m] * target
+        }
+        samples[h]++
       }
     }
     if (++images % 80 === 0)
       log(`x${scale}: ${images} images`)
   }
 
-  // the fallback of each pixel type: all its buckets together
-  const perType = ANGLES * STRENGTHS * COHERENCES
-  const weights = new Float32Array(count * size)
-  const typeFilters: Float64Array[] = []
-  for (let type = 0; type < scale * scale; type++) {
-    const a = new Float64Array(size * size)
-    const v = new Float64Array(size)
-    for (let b = type * perType; b < (type + 1) * perType; b++) {
-      for (let k = 0; k < size * size; k++)
-        a[k] += ata[b * size * size + k]
-      for (let k = 0; k < size; k++)
-        v[k] += atb[b * size + k]
-    }
-    typeFilters.push(solve(a, v, size, ridge))
+  // the fallback: all hashes together, per place in the cell
+  const all = new Float64Array(size * size)
+  for (let h = 0; h < HASHES; h++) {
+    for (let i = 0; i < size * size; i++)
+      all[i] += ata[h * size * size + i]
   }
+  const weights = new Float32Array(filtersOf(scale) * size)
   let fallbacks = 0
-  for (let b = 0; b < count; b++) {
-    const type = Math.floor(b / perType)
-    let w: Float64Array
-    if (samples[b] < minSamples * size) {
-      w = typeFilters[type]
-      fallbacks++
+  for (let h = 0; h < HASHES; h++) {
+    const few = samples[h] < minSamples * size
+    fallbacks += few ? 1 : 0
+    for (let t = 0; t < cell; t++) {
+      let a = ata.subarray(h * size * size, (h + 1) * size * size)
+      let b = atb.subarray((h * cell + t) * size, (h * cell + t + 1) * size)
+      if (few) {
+        a = all
+        b = new Float64Array(size)
+        for (let g = 0; g < HASHES; g++) {
+          for (let m = 0; m < size; m++)
+            b[m] += atb[(g * cell + t) * size + m]
+        }
+      }
+      weights.set(solve(a, b, size, ridge), (h * cell + t) * size)
     }
-    else {
-      const a = ata.subarray(b * size * size, (b + 1) * size * size)
-      w = solve(a, atb.subarray(b * size, (b + 1) * size), size, ridge)
-    }
-    weights.set(w, b * size)
   }
-  log(`x${scale}: ${count} buckets, ${fallbacks} from their pixel type's filter`)
-  return { scale, taps, strength, coherence, weights }
+  log(`x${scale}: ${HASHES} hashes × ${cell} places, ${fallbacks} hashes from the filters of all`)
+  const bank: FilterBank = { scale, taps, strength, coherence, weights }
+  if (!refineTaps)
+    return bank
+  return { ...bank, refine: await trainRefine(files, bank, { ...options, taps: refineTaps, ridge, sizes, minSamples }) }
+}
+
+/**
+ * The second stage: on what the first makes (its weights rounded as they ship), per hash and
+ * place, a refineTaps × refineTaps filter of the first stage's output around each output pixel.
+ * The weakest gradients, and a filter with too few samples, leave the first stage's pixel as it is.
+ */
+async function trainRefine(files: string[], bank: FilterBank, options: Required<Pick<TrainOptions, 'taps' | 'ridge' | 'sizes' | 'minSamples'>> & TrainOptions) {
+  const { scale } = bank
+  const { taps, ridge, sizes, minSamples, log = () => {} } = options
+  const shipped = decodeBank(encodeBank(bank))
+  const size = taps * taps
+  const half = taps >> 1
+  const cell = scale * scale
+  const count = filtersOf(scale)
+  const ata = new Float64Array(count * size * size)
+  const atb = new Float64Array(count * size)
+  const samples = new Float64Array(count)
+  const p = new Float64Array(size)
+  for await (const { small, hr, width, height } of pairs(files, scale, sizes)) {
+    const hashOf = hashes(small, width, height, bank)
+    const first = enlarge(small, width, height, shipped, hashOf)
+    const outWidth = width * scale
+    const outHeight = height * scale
+    for (let r = half; r < outHeight - half; r++) {
+      for (let c = half; c < outWidth - half; c++) {
+        const hash = hashOf[Math.floor(r / scale) * width + Math.floor(c / scale)]
+        const f = hash * cell + (r % scale) * scale + (c % scale)
+        patch(first, outWidth, outHeight, r, c, taps, p)
+        const base = f * size * size
+        const target = hr[r * outWidth + c]
+        for (let m = 0; m < size; m++) {
+          const pm = p[m]
+          const row = base + m * size
+          for (let n = m; n < size; n++)
+            ata[row + n] += pm * p[n]
+          atb[f * size + m] += pm * target
+        }
+        samples[f]++
+      }
+    }
+  }
+  const weights = new Float32Array(count * size)
+  let kept = 0
+  for (let f = 0; f < count; f++) {
+    // the weakest third of the gradients (flat areas) keep the first stage's pixels: on held-out
+    // T91 that lost 0.002 dB and saves a third of the stage's work (the engine skips such hashes)
+    const weak = Math.floor(f / cell / COHERENCES) % STRENGTHS === 0
+    if (weak || samples[f] < minSamples * size) {
+      weights[f * size + (size >> 1)] = 1
+      kept++
+      continue
+    }
+    const a = ata.subarray(f * size * size, (f + 1) * size * size)
+    weights.set(solve(a, atb.subarray(f * size, (f + 1) * size), size, ridge), f * size)
+  }
+  log(`x${scale}: second stage ${taps} × ${taps}, ${kept} filters keep the first stage's pixel`)
+  return { taps, weights }
 }
 
 /** (A + λ·mean(diag A)·I) w = b for symmetric A given by its upper triangle, by Cholesky. */

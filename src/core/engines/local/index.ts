@@ -17,7 +17,7 @@ export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod
   const lanczos = `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`
   return {
     id: 'local',
-    version: method === 'lanczos' ? lanczos : `raisr-1:${digests()}:${FACE_BLEND}/${lanczos}`,
+    version: method === 'lanczos' ? lanczos : `raisr-2:${digests()}:${FACE_BLEND}/${lanczos}`,
     enhance: request => localEngineSlots.use(() => enhance(request, method)),
   }
 }

@@ -1,5 +1,7 @@
 import type { EnhanceType, ScaleFactor } from '../../../types'
-import { addLuma, buckets, filter, luma } from './raisr'
+import type { FilterBank } from './raisr'
+import type { FloatImage } from './resample'
+import { channel, enlarge, hashes, luma } from './raisr'
 import { fromBytes, lanczos3, resize, toBytes, toWords, unsharp } from './resample'
 import { shippedBank } from './weights'
 
@@ -27,11 +29,10 @@ export type LocalMethod = 'learned' | 'lanczos'
 export const FACE_BLEND = 0.6
 
 /**
- * Enlarge interleaved 8-bit (or 16-bit) pixels by `scale` on the centre-aligned grid with
- * Lanczos-3, then, `learned`: correct the luma with the filter of each pixel's bucket (see
- * raisr.ts), the chroma staying the resampler's; `lanczos` (and scale 1): sharpen mildly. With
- * alpha, everything happens premultiplied, so the colour of transparent pixels never bleeds into
- * the edge.
+ * Enlarge interleaved 8-bit (or 16-bit) pixels by `scale` on the centre-aligned grid: `learned`,
+ * the luma by learned filters and the chroma by Lanczos-3 (see `learned`); `lanczos` (and scale
+ * 1), Lanczos-3 and a mild sharpening. With alpha, everything happens premultiplied, so the colour
+ * of transparent pixels never bleeds into the edge.
  */
 export function enhancePixels<T extends Uint8Array | Uint16Array>(
   data: T,
@@ -48,35 +49,96 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   const img = fromBytes(data, width, height, channels)
   if (hasAlpha)
     premultiply(img.data, channels, colour, max)
-  const big = scale === 1 ? img : resize(img, width * scale, height * scale, lanczos3)
+  let big: FloatImage
   if (method === 'learned' && scale !== 1) {
-    const { bank } = shippedBank(scale)
-    const y = luma(big)
-    // the hash was learned on 8-bit values: 16-bit images are hashed on the same scale
-    const hashed = max === 255 ? y : y.map(v => (v * 255) / max)
-    const bucketOf = buckets(hashed, big.width, big.height, scale, bank)
-    const blend = type === 'face' ? FACE_BLEND : 1
-    const corrected = filter(y, big.width, big.height, bank, bucketOf)
-    for (let i = 0; i < y.length; i++)
-      corrected[i] = y[i] + (corrected[i] - y[i]) * blend
-    addLuma(big, y, corrected)
-    if (hasAlpha) {
-      // alpha takes the same correction as the (premultiplied) colour, so their edges stay together
-      const alpha = new Float32Array(y.length)
-      for (let i = 0; i < alpha.length; i++)
-        alpha[i] = big.data[i * channels + colour]
-      const sharpened = filter(alpha, big.width, big.height, bank, bucketOf)
-      for (let i = 0; i < alpha.length; i++)
-        big.data[i * channels + colour] = alpha[i] + (sharpened[i] - alpha[i]) * blend
-    }
+    // 8-bit without alpha: written as bytes at once (the same rounding as toBytes)
+    if (max === 255 && !hasAlpha)
+      return new Uint8Array(learned(img, scale, type, { output: Uint8ClampedArray }).data.buffer) as T
+    big = learned(img, scale, type, { max })
   }
   else {
+    big = scale === 1 ? img : resize(img, width * scale, height * scale, lanczos3)
     const { sigma, amount } = sharpenFor(scale, type)
     unsharp(big, sigma, amount)
   }
   if (hasAlpha)
     unpremultiply(big.data, channels, colour, max)
   return (max === 255 ? toBytes(big) : toWords(big)) as T
+}
+
+interface LearnedOptions<Output = Float32ArrayConstructor | Uint8ClampedArrayConstructor> {
+  /** the samples' range: 255, or 65535 for 16-bit */
+  max?: number
+  bank?: FilterBank
+  /** where the pixels go: floats, or bytes (clamped and rounded as they are written) */
+  output?: Output
+}
+
+/**
+ * The learned enlargement of a (premultiplied) float image: luma, and alpha, from the bank's
+ * filters (see raisr.ts); the chroma (each colour less its share of the luma) from Lanczos-3. The
+ * same as enlarging everything with Lanczos-3 and then replacing its luma, in two planes where that
+ * takes four. `face` takes the filters FACE_BLEND of the way from the plain resampler.
+ */
+type ByteImage = Omit<FloatImage, 'data'> & { data: Uint8ClampedArray }
+type AsFloats = LearnedOptions<Float32ArrayConstructor>
+type AsBytes = LearnedOptions<Uint8ClampedArrayConstructor>
+export function learned(img: FloatImage, scale: 2 | 4, type: EnhanceType, options?: AsFloats): FloatImage
+export function learned(img: FloatImage, scale: 2 | 4, type: EnhanceType, options: AsBytes): ByteImage
+export function learned(
+  img: FloatImage,
+  scale: 2 | 4,
+  type: EnhanceType,
+  { max = 255, bank = shippedBank(scale).bank, output = Float32Array }: LearnedOptions = {},
+): FloatImage | ByteImage {
+  const { data, width, height, channels } = img
+  const colour = channels === 2 || channels === 4 ? channels - 1 : channels
+  const outWidth = width * scale
+  const outHeight = height * scale
+  const small = luma(img)
+  // the hash was learned on 8-bit values: 16-bit images are hashed on the same scale
+  const hashOf = hashes(max === 255 ? small : small.map(v => (v * 255) / max), width, height, bank)
+  const filtered = (plane: Float32Array): Float32Array => {
+    const out = enlarge(plane, width, height, bank, hashOf)
+    if (type === 'face') {
+      const plain = resize({ data: plane, width, height, channels: 1 }, outWidth, outHeight, lanczos3).data
+      for (let i = 0; i < out.length; i++)
+        out[i] = plain[i] + (out[i] - plain[i]) * FACE_BLEND
+    }
+    return out
+  }
+  const y = filtered(small)
+  const out = new output(outWidth * outHeight * channels)
+  // Y = (65.481 R + 128.553 G + 24.966 B) / 255: R = G = B = 255/219 · Y is grey of luma Y
+  const gain = 255 / 219
+  if (colour === 3) {
+    const rest = new Float32Array(width * height * 2)
+    for (let i = 0, p = 0; i < small.length; i++, p += channels) {
+      rest[2 * i] = data[p] - gain * small[i]
+      rest[2 * i + 1] = data[p + 2] - gain * small[i]
+    }
+    const chroma = resize({ data: rest, width, height, channels: 2 }, outWidth, outHeight, lanczos3).data
+    for (let i = 0, p = 0; i < y.length; i++, p += channels) {
+      const grey = gain * y[i]
+      const r = chroma[2 * i]
+      const b = chroma[2 * i + 1]
+      out[p] = grey + r
+      // green's share keeps the luma: 65.481 r + 128.553 g + 24.966 b = 0
+      out[p + 1] = grey - (65.481 * r + 24.966 * b) / 128.553
+      out[p + 2] = grey + b
+    }
+  }
+  else {
+    for (let i = 0, p = 0; i < y.length; i++, p += channels)
+      out[p] = gain * y[i]
+  }
+  if (colour !== channels) {
+    // alpha takes the same filters as the (premultiplied) colour, so their edges stay together
+    const alpha = filtered(channel(img, colour))
+    for (let i = 0, p = colour; i < alpha.length; i++, p += channels)
+      out[p] = alpha[i]
+  }
+  return { data: out, width: outWidth, height: outHeight, channels } as FloatImage | ByteImage
 }
 
 function premultiply(d: Float32Array, c: number, colour: number, max: number): void {

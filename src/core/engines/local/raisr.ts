@@ -1,20 +1,23 @@
 /**
- * Hashed, learned filters in the manner of RAISR (Romano, Isidoro, Milanfar, IEEE TCI 2017): the
- * image is first enlarged by a cheap resampler, then each output pixel's luma is replaced by a
- * small linear filter applied around it, chosen by a hash of the local gradient structure (angle,
- * strength, coherence of a Gaussian-weighted structure tensor) and the pixel's place in the
- * scale × scale cell. The filters are learned by least squares (scripts/train-local.mts).
+ * Hashed, learned filters in the manner of RAISR (Romano, Isidoro, Milanfar, IEEE TCI 2017), in
+ * the low-resolution domain: each pixel of the small image is hashed by its local gradient
+ * structure (angle, strength, coherence of a Gaussian-weighted structure tensor), and the scale ×
+ * scale output pixels of its cell are each a small linear filter of the taps × taps patch around
+ * it, one filter per hash and place in the cell. The filters are learned by least squares
+ * (scripts/raisr-train.ts). The paper filters a cheap enlargement; filtering the small image
+ * instead gives the same per-pixel linear model (a cheap enlargement is itself linear in the small
+ * image) with s² fewer hashes and a patch s² times smaller, so the engine costs about what a
+ * resize and a sharpening do.
  */
 import type { FloatImage } from './resample'
-import { blur } from './resample'
 
+/** angle bins of 7.5° (see `sector`) */
 export const ANGLES = 24
 export const STRENGTHS = 3
 export const COHERENCES = 3
-/** the structure tensor's Gaussian window */
-export const TENSOR_SIGMA = 1.8
+export const HASHES = ANGLES * STRENGTHS * COHERENCES
 
-/** Learned filters for one scale: `taps`×`taps` weights per bucket, and the hash's thresholds. */
+/** Learned filters for one scale: `taps`×`taps` weights per hash and place in the cell, and the hash's settings. */
 export interface FilterBank {
   scale: number
   taps: number
@@ -22,11 +25,19 @@ export interface FilterBank {
   strength: [number, number]
   /** coherence thresholds between the 3 classes */
   coherence: [number, number]
-  /** buckets × taps² weights, bucket = ((type · ANGLES + angle) · STRENGTHS + strength) · COHERENCES + coherence */
+  /**
+   * filters × taps² weights; the filter of hash h for output place t (row-major in the scale ×
+   * scale cell) is number h · scale² + t, with h = (angle · STRENGTHS + strength) · COHERENCES + coherence
+   */
   weights: Float32Array
+  /**
+   * a second stage: filters of `taps` × `taps` on the first stage's output, one per hash and
+   * place again (the same layout), learned on what the first stage makes
+   */
+  refine?: { taps: number, weights: Float32Array }
 }
 
-export const bucketsOf = (scale: number): number => scale * scale * ANGLES * STRENGTHS * COHERENCES
+export const filtersOf = (scale: number): number => HASHES * scale * scale
 
 /** Luma on the protocol's scale (without its +16 offset): what the filters work on. */
 export function luma(img: FloatImage): Float32Array {
@@ -42,60 +53,126 @@ export function luma(img: FloatImage): Float32Array {
   return y
 }
 
-/** The gradient features of every pixel: angle bin, √λ1 and coherence, from the structure tensor. */
-export function features(y: Float32Array, width: number, height: number, sigma = TENSOR_SIGMA) {
-  const tensor = new Float32Array(width * height * 3)
+/** One channel of an interleaved image. */
+export function channel(img: FloatImage, k: number): Float32Array {
+  const out = new Float32Array(img.width * img.height)
+  for (let i = 0, p = k; i < out.length; i++, p += img.channels)
+    out[i] = img.data[p]
+  return out
+}
+
+/** 1-4-6-4-1 / 16 along rows, then along columns (a binomial window, σ = 1), edges clamped. */
+function smooth(v: Float32Array, width: number, height: number): Float32Array {
+  const across = new Float32Array(v.length)
+  const last = width - 1
+  for (let r = 0; r < height; r++) {
+    const o = r * width
+    for (let c = 0; c < width; c++) {
+      const l2 = v[o + (c > 1 ? c - 2 : 0)]
+      const l1 = v[o + (c > 0 ? c - 1 : 0)]
+      const r1 = v[o + (c < last ? c + 1 : last)]
+      const r2 = v[o + (c < last - 1 ? c + 2 : last)]
+      across[o + c] = (l2 + r2 + 4 * (l1 + r1) + 6 * v[o + c]) * 0.0625
+    }
+  }
+  const out = new Float32Array(v.length)
+  for (let r = 0; r < height; r++) {
+    const u2 = Math.max(0, r - 2) * width
+    const u1 = Math.max(0, r - 1) * width
+    const d1 = Math.min(height - 1, r + 1) * width
+    const d2 = Math.min(height - 1, r + 2) * width
+    const o = r * width
+    for (let c = 0; c < width; c++) {
+      const near = across[u1 + c] + across[d1 + c]
+      out[o + c] = (across[u2 + c] + across[d2 + c] + 4 * near + 6 * across[o + c]) * 0.0625
+    }
+  }
+  return out
+}
+
+/** The structure tensor of every pixel: central-difference gradients' products, smoothed. */
+function structure(y: Float32Array, width: number, height: number) {
+  const n = width * height
+  const xx = new Float32Array(n)
+  const xy = new Float32Array(n)
+  const yy = new Float32Array(n)
   for (let r = 0; r < height; r++) {
     const up = (r > 0 ? r - 1 : r) * width
     const down = (r < height - 1 ? r + 1 : r) * width
     for (let c = 0; c < width; c++) {
+      const i = r * width + c
       const gx = (y[r * width + (c < width - 1 ? c + 1 : c)] - y[r * width + (c > 0 ? c - 1 : c)]) * 0.5
       const gy = (y[down + c] - y[up + c]) * 0.5
-      const t = (r * width + c) * 3
-      tensor[t] = gx * gx
-      tensor[t + 1] = gx * gy
-      tensor[t + 2] = gy * gy
+      xx[i] = gx * gx
+      xy[i] = gx * gy
+      yy[i] = gy * gy
     }
   }
-  const smooth = blur({ data: tensor, width, height, channels: 3 }, sigma).data
-  const n = width * height
-  const angle = new Uint8Array(n)
-  const strength = new Float32Array(n)
-  const coherence = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    const a = smooth[i * 3]
-    const b = smooth[i * 3 + 1]
-    const c = smooth[i * 3 + 2]
-    const half = (a + c) / 2
-    const root = Math.sqrt(Math.max(0, ((a - c) * (a - c)) / 4 + b * b))
-    const l1 = Math.max(0, half + root)
-    const l2 = Math.max(0, half - root)
-    // the dominant gradient direction, folded into [0, π)
-    let theta = 0.5 * Math.atan2(2 * b, a - c)
-    if (theta < 0)
-      theta += Math.PI
-    angle[i] = Math.min(ANGLES - 1, Math.floor((theta / Math.PI) * ANGLES))
-    const s1 = Math.sqrt(l1)
-    const s2 = Math.sqrt(l2)
-    strength[i] = s1
-    coherence[i] = s1 + s2 > 1e-6 ? (s1 - s2) / (s1 + s2) : 0
-  }
-  return { angle, strength, coherence }
+  return { xx: smooth(xx, width, height), xy: smooth(xy, width, height), yy: smooth(yy, width, height) }
 }
 
-const classOf = (value: number, [low, high]: [number, number]): number => (value < low ? 0 : value < high ? 1 : 2)
+const TAN15 = Math.tan(Math.PI / 12)
+const TAN30 = Math.tan(Math.PI / 6)
 
-/** The bucket of every pixel of an enlarged image (its luma `y`), for a bank's thresholds. */
-export function buckets(y: Float32Array, width: number, height: number, scale: number, bank: Pick<FilterBank, 'strength' | 'coherence'> & { sigma?: number }): Uint16Array {
-  const { angle, strength, coherence } = features(y, width, height, bank.sigma)
-  const out = new Uint16Array(width * height)
-  for (let r = 0; r < height; r++) {
-    for (let c = 0; c < width; c++) {
-      const i = r * width + c
-      const type = (r % scale) * scale + (c % scale)
-      const s = classOf(strength[i], bank.strength)
-      out[i] = ((type * ANGLES + angle[i]) * STRENGTHS + s) * COHERENCES + classOf(coherence[i], bank.coherence)
-    }
+/**
+ * Which of 24 sectors of 15° the vector (u, v) points into, counted from the positive u axis: the
+ * same as ⌊atan2(v, u) mod 2π ÷ 15°⌋ without the arctangent. For the tensor's (a − c, 2b) it is the
+ * dominant gradient's direction θ, folded into [0, π), in bins of 7.5°.
+ */
+function sector(u: number, v: number): number {
+  const x = Math.abs(u)
+  const y = Math.abs(v)
+  const steep = y > x
+  // the first octant: 0, 1 or 2 sectors from the nearer axis
+  const t = steep ? x / y : x > 0 ? y / x : 0
+  const s = t < TAN15 ? 0 : t < TAN30 ? 1 : 2
+  const quadrant = steep ? 5 - s : s
+  if (u >= 0)
+    return v >= 0 ? quadrant : 23 - quadrant
+  return v >= 0 ? 11 - quadrant : 12 + quadrant
+}
+
+/** √λ1 and √λ2 of the tensor [a b; b c] are √(half ± root). */
+const rootOf = (a: number, b: number, c: number): number => Math.sqrt(Math.max(0, ((a - c) * (a - c)) / 4 + b * b))
+/** (√λ1 − √λ2) / (√λ1 + √λ2): 0 where the gradients point every way, 1 along a clean edge. */
+const coherenceOf = (s1: number, s2: number): number => (s1 + s2 > 1e-6 ? (s1 - s2) / (s1 + s2) : 0)
+
+/** Strength (√λ1) and coherence of every pixel: what the thresholds are learned from. */
+export function features(y: Float32Array, width: number, height: number) {
+  const { xx, xy, yy } = structure(y, width, height)
+  const strength = new Float32Array(xx.length)
+  const coherence = new Float32Array(xx.length)
+  for (let i = 0; i < xx.length; i++) {
+    const half = (xx[i] + yy[i]) / 2
+    const root = rootOf(xx[i], xy[i], yy[i])
+    strength[i] = Math.sqrt(Math.max(0, half + root))
+    coherence[i] = coherenceOf(strength[i], Math.sqrt(Math.max(0, half - root)))
+  }
+  return { strength, coherence }
+}
+
+type HashSettings = Pick<FilterBank, 'strength' | 'coherence'>
+
+/**
+ * The hash of every pixel of a small image (its luma `y`), for a bank's thresholds: the angle bin,
+ * strength class and coherence class of its structure tensor.
+ */
+export function hashes(y: Float32Array, width: number, height: number, bank: HashSettings): Uint8Array {
+  const { xx, xy, yy } = structure(y, width, height)
+  const [weak, strong] = bank.strength
+  const [loose, tight] = bank.coherence
+  const out = new Uint8Array(xx.length)
+  for (let i = 0; i < out.length; i++) {
+    const a = xx[i]
+    const b = xy[i]
+    const c = yy[i]
+    const half = (a + c) / 2
+    const root = rootOf(a, b, c)
+    const s1 = Math.sqrt(Math.max(0, half + root))
+    const coherence = coherenceOf(s1, Math.sqrt(Math.max(0, half - root)))
+    const strength = s1 < weak ? 0 : s1 < strong ? 1 : 2
+    const coherent = coherence < loose ? 0 : coherence < tight ? 1 : 2
+    out[i] = (sector(a - c, 2 * b) * STRENGTHS + strength) * COHERENCES + coherent
   }
   return out
 }
@@ -108,7 +185,7 @@ export function patch(
   r: number,
   c: number,
   taps: number,
-  out: Float32Array,
+  out: Float32Array | Float64Array,
 ) {
   const half = taps >> 1
   let k = 0
@@ -119,48 +196,166 @@ export function patch(
   }
 }
 
-/** The filtered luma: each pixel's bucket filter applied to the patch around it. */
-export function filter(y: Float32Array, width: number, height: number, bank: FilterBank, bucketOf: Uint16Array) {
-  const { taps, weights } = bank
+/**
+ * How a stage of filters runs: for every cell (a pixel of the small image), its places in groups of
+ * four (x2: the cell, x4: one row of it). A group reads one window of the source, `rows` × `cols`
+ * from (cell's origin + `from[g]`), that holds the patch of each of its four places; the four
+ * filters, laid out on that window (zeros outside their own patch), sit side by side tap by tap, so
+ * one pass over the window feeds four sums.
+ */
+interface Plan {
+  /** source pixels per cell along each axis: 1 on the small image, the scale on the enlarged one */
+  step: number
+  rows: number
+  cols: number
+  /** per group, the window's origin (row, column) from the cell's origin in the source */
+  from: Int32Array
+  /** per hash, group, window pixel and place in the group: a weight */
+  weights: Float32Array
+  /** per hash, 1 where every filter of the stage keeps its own pixel (`step` = scale only): skipped */
+  keep: Uint8Array
+}
+
+const plans = new WeakMap<Float32Array, Plan>()
+
+/**
+ * The plan of a stage whose filter (hash h, place t) is weights[(h · scale² + t) · taps²…], each
+ * reading the taps × taps patch around (its cell's small pixel, `step` 1) or (its own output
+ * pixel, `step` = scale).
+ */
+function planOf(weights: Float32Array, scale: number, taps: number, step: number): Plan {
+  let plan = plans.get(weights)
+  if (plan)
+    return plan
   const half = taps >> 1
+  const cell = scale * scale
   const size = taps * taps
-  const out = new Float32Array(y.length)
-  const p = new Float32Array(size)
+  // where place t's patch starts, from the cell's origin in the source
+  const patchAt = (t: number): [number, number] =>
+    step === 1 ? [-half, -half] : [Math.floor(t / scale) - half, (t % scale) - half]
+  const groups = cell / 4
+  const from = new Int32Array(groups * 2)
+  let rows = 0
+  let cols = 0
+  for (let g = 0; g < groups; g++) {
+    const corners = [0, 1, 2, 3].map(j => patchAt(g * 4 + j))
+    from[2 * g] = Math.min(...corners.map(([r]) => r))
+    from[2 * g + 1] = Math.min(...corners.map(([, c]) => c))
+    rows = Math.max(rows, ...corners.map(([r]) => r - from[2 * g] + taps))
+    cols = Math.max(cols, ...corners.map(([, c]) => c - from[2 * g + 1] + taps))
+  }
+  const window = rows * cols
+  const out = new Float32Array(HASHES * groups * window * 4)
+  for (let h = 0; h < HASHES; h++) {
+    for (let t = 0; t < cell; t++) {
+      const g = t >> 2
+      const [r0, c0] = patchAt(t)
+      const base = (h * groups + g) * window * 4 + (t & 3)
+      for (let k = 0; k < size; k++) {
+        const at = (r0 - from[2 * g] + Math.floor(k / taps)) * cols + (c0 - from[2 * g + 1] + (k % taps))
+        out[base + at * 4] = weights[(h * cell + t) * size + k]
+      }
+    }
+  }
+  const keep = new Uint8Array(HASHES)
+  for (let h = 0; h < HASHES && step === scale; h++) {
+    const own = weights.subarray(h * cell * size, (h + 1) * cell * size)
+    keep[h] = own.every((w, k) => w === (k % size === size >> 1 ? 1 : 0)) ? 1 : 0
+  }
+  plan = { step, rows, cols, from, weights: out, keep }
+  plans.set(weights, plan)
+  return plan
+}
+
+/**
+ * Run a stage: `source` (sourceWidth × sourceHeight) filtered into an image `scale` times the
+ * small one's size, every output pixel by the filter of its cell's hash (`hashOf`, the small
+ * image's width × height) and its place in the cell.
+ */
+function runStage(
+  source: Float32Array,
+  [sourceWidth, sourceHeight]: [number, number],
+  [width, height]: [number, number],
+  scale: number,
+  hashOf: Uint8Array,
+  plan: Plan,
+): Float32Array {
+  const { step, rows, cols, from, weights, keep } = plan
+  const groups = from.length / 2
+  const window = rows * cols
+  const outWidth = width * scale
+  const out = new Float32Array(outWidth * height * scale)
+  // where each place of the cell lands, from the cell's top left output pixel
+  const at = Int32Array.from({ length: scale * scale }, (_, t) => Math.floor(t / scale) * outWidth + (t % scale))
+  const copy = new Float32Array(window)
   for (let r = 0; r < height; r++) {
-    const inside = r >= half && r < height - half
     for (let c = 0; c < width; c++) {
-      const i = r * width + c
-      const w = bucketOf[i] * size
-      let sum = 0
-      if (inside && c >= half && c < width - half) {
-        // the common case, without clamping
-        let k = 0
-        for (let dr = -half; dr <= half; dr++) {
-          const row = i + dr * width - half
-          for (let dc = 0; dc < taps; dc++)
-            sum += weights[w + k++] * y[row + dc]
+      const corner = r * scale * outWidth + c * scale
+      const hash = hashOf[r * width + c]
+      if (keep[hash]) {
+        for (const place of at)
+          out[corner + place] = source[corner + place]
+        continue
+      }
+      let w = hash * groups * window * 4
+      for (let g = 0; g < groups; g++) {
+        const top = r * step + from[2 * g]
+        const left = c * step + from[2 * g + 1]
+        // the window: read in place where it is whole, copied with clamped edges at the borders
+        let src = source
+        let start = top * sourceWidth + left
+        let stride = sourceWidth
+        if (top < 0 || left < 0 || top + rows > sourceHeight || left + cols > sourceWidth) {
+          for (let i = 0; i < rows; i++) {
+            const row = Math.min(sourceHeight - 1, Math.max(0, top + i)) * sourceWidth
+            for (let j = 0; j < cols; j++)
+              copy[i * cols + j] = source[row + Math.min(sourceWidth - 1, Math.max(0, left + j))]
+          }
+          src = copy
+          start = 0
+          stride = cols
         }
+        let s0 = 0
+        let s1 = 0
+        let s2 = 0
+        let s3 = 0
+        for (let i = 0; i < rows; i++) {
+          const row = start + i * stride
+          for (let j = 0; j < cols; j++, w += 4) {
+            const v = src[row + j]
+            s0 += weights[w] * v
+            s1 += weights[w + 1] * v
+            s2 += weights[w + 2] * v
+            s3 += weights[w + 3] * v
+          }
+        }
+        out[corner + at[4 * g]] = s0
+        out[corner + at[4 * g + 1]] = s1
+        out[corner + at[4 * g + 2]] = s2
+        out[corner + at[4 * g + 3]] = s3
       }
-      else {
-        patch(y, width, height, r, c, taps, p)
-        for (let k = 0; k < size; k++)
-          sum += weights[w + k] * p[k]
-      }
-      out[i] = sum
     }
   }
   return out
 }
 
-/** Add a luma change to every colour channel (keeping the chroma of the cheap enlargement). */
-export function addLuma(img: FloatImage, before: Float32Array, after: Float32Array): void {
-  const { data, channels } = img
-  const colour = channels === 2 || channels === 4 ? channels - 1 : channels
-  // Y = (65.481 R + 128.553 G + 24.966 B) / 255: a change of ΔY in each of R, G, B moves Y by 219/255 · ΔY
-  const gain = colour === 1 ? 255 / 219 : 255 / 219
-  for (let i = 0, p = 0; i < before.length; i++, p += channels) {
-    const delta = (after[i] - before[i]) * gain
-    for (let k = 0; k < colour; k++)
-      data[p + k] += delta
-  }
+/**
+ * Enlarge one channel of a small image (`width` × `height`) by the bank's scale: every output
+ * pixel is its filter applied to the patch around its cell's small pixel, hashed by `hashOf`;
+ * then, where the bank has a second stage, its filters applied to the patch around each output
+ * pixel of the first, chosen by the same hash and place.
+ */
+export function enlarge(
+  y: Float32Array,
+  width: number,
+  height: number,
+  bank: FilterBank,
+  hashOf: Uint8Array,
+): Float32Array {
+  const { scale, taps, weights, refine } = bank
+  const first = runStage(y, [width, height], [width, height], scale, hashOf, planOf(weights, scale, taps, 1))
+  if (!refine)
+    return first
+  const plan = planOf(refine.weights, scale, refine.taps, scale)
+  return runStage(first, [width * scale, height * scale], [width, height], scale, hashOf, plan)
 }

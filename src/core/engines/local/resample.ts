@@ -105,6 +105,18 @@ function horizontal(src: FloatImage, outWidth: number, kernel: Kernel): FloatIma
         out[o++] = a1
         out[o++] = a2
       }
+      else if (c === 2) {
+        let a0 = 0
+        let a1 = 0
+        for (let t = 0; t < count; t++) {
+          const w = weight[base + t]
+          const i = row + index[base + t] * 2
+          a0 += w * data[i]
+          a1 += w * data[i + 1]
+        }
+        out[o++] = a0
+        out[o++] = a1
+      }
       else if (c === 4) {
         let a0 = 0
         let a1 = 0

@@ -7,15 +7,17 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { bucketsOf } from './raisr'
+import { filtersOf } from './raisr'
 
-const MAGIC = 'unplugin-upscale-raisr-1\n'
+const MAGIC = 'unplugin-upscale-raisr-2\n'
 
 export function encodeBank(bank: FilterBank): Buffer {
-  const header = { scale: bank.scale, taps: bank.taps, strength: bank.strength, coherence: bank.coherence }
-  const halves = new Uint16Array(bank.weights.length)
+  const { scale, taps, strength, coherence, refine } = bank
+  const header = { scale, taps, strength, coherence, ...(refine && { refineTaps: refine.taps }) }
+  const all = refine ? [...bank.weights, ...refine.weights] : bank.weights
+  const halves = new Uint16Array(all.length)
   for (let i = 0; i < halves.length; i++)
-    halves[i] = toHalf(bank.weights[i])
+    halves[i] = toHalf(all[i])
   return Buffer.concat([Buffer.from(MAGIC), Buffer.from(`${JSON.stringify(header)}\n`), Buffer.from(halves.buffer)])
 }
 
@@ -23,16 +25,18 @@ export function decodeBank(data: Buffer): FilterBank {
   if (!data.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)))
     throw new Error('not a filter bank of unplugin-upscale')
   const end = data.indexOf(10, MAGIC.length)
-  const header = JSON.parse(data.subarray(MAGIC.length, end).toString('utf8'))
-  const count = bucketsOf(header.scale) * header.taps * header.taps
+  const { refineTaps, ...header } = JSON.parse(data.subarray(MAGIC.length, end).toString('utf8'))
+  const first = filtersOf(header.scale) * header.taps * header.taps
+  const second = refineTaps ? filtersOf(header.scale) * refineTaps * refineTaps : 0
   const bytes = data.subarray(end + 1)
-  if (bytes.length !== count * 2)
-    throw new Error(`a filter bank of ${bytes.length} bytes, ${count * 2} expected`)
+  if (bytes.length !== (first + second) * 2)
+    throw new Error(`a filter bank of ${bytes.length} bytes, ${(first + second) * 2} expected`)
   const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
-  const weights = new Float32Array(count)
-  for (let i = 0; i < count; i++)
+  const weights = new Float32Array(halves.length)
+  for (let i = 0; i < halves.length; i++)
     weights[i] = fromHalf(halves[i])
-  return { ...header, weights }
+  const bank: FilterBank = { ...header, weights: weights.subarray(0, first) }
+  return refineTaps ? { ...bank, refine: { taps: refineTaps, weights: weights.subarray(first) } } : bank
 }
 
 const banks = new Map<number, { bank: FilterBank, digest: string }>()
