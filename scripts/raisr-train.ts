@@ -9,7 +9,7 @@
 import type { FilterBank } from '../src/core/engines/local/raisr'
 import type { FloatImage } from '../src/core/engines/local/resample'
 import { degrade, loadRgb, modcrop, quantize } from '../bench/quality'
-import { COHERENCES, enlarge, features, filtersOf, hashes, HASHES, luma, patch, STRENGTHS } from '../src/core/engines/local/raisr'
+import { COHERENCES, features, filtered, filtersOf, hashes, HASHES, luma, patch, STRENGTHS } from '../src/core/engines/local/raisr'
 import { bicubic, resize } from '../src/core/engines/local/resample'
 import { decodeBank, encodeBank } from '../src/core/engines/local/weights'
 
@@ -201,7 +201,7 @@ async function trainRefine(files: string[], bank: FilterBank, options: Required<
   const p = new Float64Array(size)
   for await (const { small, hr, width, height } of pairs(files, scale, sizes)) {
     const hashOf = hashes(small, width, height, bank)
-    const first = enlarge(small, width, height, shipped, hashOf)
+    const first = filtered(small, width, height, shipped, hashOf)
     const outWidth = width * scale
     const outHeight = height * scale
     for (let r = half; r < outHeight - half; r++) {

@@ -1,6 +1,6 @@
 import type { FilterBank } from '../src/core/engines/local/raisr'
 import { describe, expect, it } from 'vitest'
-import { enlarge, hashes, patch } from '../src/core/engines/local/raisr'
+import { ANTIRING, enlarge, hashes, patch } from '../src/core/engines/local/raisr'
 import { shippedBank } from '../src/core/engines/local/weights'
 
 /** The engine's two stages the slow, obvious way: every output pixel on its own, clamped patches. */
@@ -24,12 +24,25 @@ function reference(y: Float32Array, [width, height]: [number, number], bank: Fil
     return out
   }
   const first = stage(y, [width, height], taps, weights, (R, C) => [Math.floor(R / scale), Math.floor(C / scale)])
-  return refine ? stage(first, [outWidth, outHeight], refine.taps, refine.weights, (R, C) => [R, C]) : first
+  const out = refine ? stage(first, [outWidth, outHeight], refine.taps, refine.weights, (R, C) => [R, C]) : first
+  // overshoots beyond the 3 × 3 small pixels around the cell, pulled back by ANTIRING
+  for (let R = 0; R < outHeight; R++) {
+    for (let C = 0; C < outWidth; C++) {
+      const around = [-1, 0, 1].flatMap(dr => [-1, 0, 1].map((dc) => {
+        const r = Math.min(height - 1, Math.max(0, Math.floor(R / scale) + dr))
+        return y[r * width + Math.min(width - 1, Math.max(0, Math.floor(C / scale) + dc))]
+      }))
+      const v = out[R * outWidth + C]
+      const inside = Math.min(Math.max(...around), Math.max(Math.min(...around), v))
+      out[R * outWidth + C] = v + (inside - v) * ANTIRING
+    }
+  }
+  return out
 }
 
 describe('the learned filters', () => {
   for (const scale of [2, 4] as const) {
-    it(`x${scale}: the fast path (grouped filters, windows read in place, flat cells skipped) matches the obvious one, edges included`, () => {
+    it(`x${scale}: the fast path (grouped filters, windows read in place, flat cells skipped) matches the obvious one, edges and anti-ringing included`, () => {
       const { bank } = shippedBank(scale)
       expect(bank.refine).toBeDefined()
       // small and odd, so most cells touch an edge; a ramp, an edge and noise, so every kind of hash occurs

@@ -4,6 +4,7 @@ import { decode, encode, originalOutputFormat } from '../../image'
 import { localEngineSlots } from '../../state'
 import { FACE_AMOUNT, FACE_BLEND, SHARPEN } from './pixels'
 import { enhanceOnWorker } from './pool'
+import { ANTIRING } from './raisr'
 import { shippedBank } from './weights'
 
 export { enhancePixels, FACE_AMOUNT, FACE_BLEND, SHARPEN, sharpenFor } from './pixels'
@@ -17,7 +18,7 @@ export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod
   const lanczos = `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`
   return {
     id: 'local',
-    version: method === 'lanczos' ? lanczos : `raisr-2:${digests()}:${FACE_BLEND}/${lanczos}`,
+    version: method === 'lanczos' ? lanczos : `raisr-2:${digests()}:${ANTIRING}:${FACE_BLEND}/${lanczos}`,
     enhance: request => localEngineSlots.use(() => enhance(request, method)),
   }
 }
