@@ -53,7 +53,12 @@ describe('the packed package in a fresh app', () => {
     expect(js).toContain(`/assets/${x4}`)
     expect(js).toContain(`/assets/${x2}`)
     // the default cache location, under the app's node_modules
-    expect((await readdir(join(app, 'node_modules/.cache/unplugin-upscale'))).length).toBeGreaterThan(0)
+    const cacheDir = join(app, 'node_modules/.cache/unplugin-upscale')
+    expect((await readdir(cacheDir)).length).toBeGreaterThan(0)
+    // made by the learned filters, read from the package's own weights/ (not the Lanczos fallback)
+    const records = (await readdir(cacheDir, { recursive: true })).filter(f => /^[\da-f]{2}[/\\][\da-f]{64}\.json$/.test(f))
+    const provenance = await Promise.all(records.map(async f => JSON.parse(await readFile(join(cacheDir, f), 'utf8')).provenance))
+    expect(provenance.map(p => `${p.engine} ${p.method} x${p.scale}`).sort()).toEqual(['local learned x2', 'local learned x4'])
 
     // typed imports through `unplugin-upscale/client` alone, as a webpack or Rspack project has them
     // (no vite/client): every documented form compiles, wrong uses do not
