@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { createLocalEngine, enhancePixels } from '../src/core/engines/local'
+import { fromBytes, lanczos3, resize } from '../src/core/engines/local/resample'
 import { inspect } from '../src/core/image'
 
 const engine = createLocalEngine()
@@ -47,6 +48,46 @@ describe('local engine', () => {
     const overshoot = (p: Uint8Array) => Math.max(...p) - 200 + 40 - Math.min(...p)
     expect(overshoot(clean)).toBeGreaterThan(overshoot(face))
     expect(overshoot(face)).toBeGreaterThan(0)
+  })
+
+  it('learned filters change the luma only: the colour differences are Lanczos-3\'s, and grey, grey + alpha, RGB and RGBA agree', () => {
+    const w = 24
+    const h = 16
+    // a colour ramp across a hard diagonal edge
+    const rgb = new Uint8Array(w * h * 3)
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++)
+        rgb.set(x > y ? [200, 120 + x, 40] : [30, 60, 90 + 4 * y], (y * w + x) * 3)
+    }
+    for (const s of [2, 4] as const) {
+      const out = enhancePixels(rgb, w, h, 3, s, 'clean')
+      const plain = resize(fromBytes(rgb, w, h, 3), w * s, h * s, lanczos3).data
+      let worst = 0
+      for (let i = 0; i < out.length; i += 3) {
+        // (R − G) and (B − G) as Lanczos-3 has them, where nothing was clamped
+        if (Math.max(out[i], out[i + 1], out[i + 2]) < 255 && Math.min(out[i], out[i + 1], out[i + 2]) > 0) {
+          worst = Math.max(worst, Math.abs(out[i] - out[i + 1] - (plain[i] - plain[i + 1])))
+          worst = Math.max(worst, Math.abs(out[i + 2] - out[i + 1] - (plain[i + 2] - plain[i + 1])))
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1.5)
+      // the same picture in grey, with and without alpha, as RGB and as RGBA: the same output grey
+      const grey = Uint8Array.from({ length: w * h }, (_, i) => rgb[i * 3 + 1])
+      const layouts = [1, 2, 3, 4].map((channels) => {
+        const data = new Uint8Array(w * h * channels)
+        for (let i = 0; i < w * h; i++) {
+          data.fill(grey[i], i * channels, i * channels + Math.min(channels, 3))
+          if (channels === 2 || channels === 4)
+            data[i * channels + channels - 1] = 255
+        }
+        const enlarged = enhancePixels(data, w, h, channels, s, 'clean')
+        return Array.from({ length: w * h * s * s }, (_, i) => enlarged[i * channels])
+      })
+      for (const other of layouts.slice(1)) {
+        expect(Math.max(...other.map((v, i) => Math.abs(v - layouts[0][i])))).toBeLessThanOrEqual(1)
+      }
+      expect(Math.max(...layouts[0]) - Math.min(...layouts[0])).toBeGreaterThan(100)
+    }
   })
 
   it('keeps flat areas flat and sizes exact, at every scale', () => {
