@@ -1,6 +1,6 @@
 import type { FilterBank } from '../src/core/engines/local/raisr'
 import { describe, expect, it } from 'vitest'
-import { ANTIRING, enlarge, hashes, patch } from '../src/core/engines/local/raisr'
+import { ANTIRING, COHERENCES, enlarge, hashes, patch, STRENGTHS } from '../src/core/engines/local/raisr'
 import { shippedBank } from '../src/core/engines/local/weights'
 
 /** The engine's two stages the slow, obvious way: every output pixel on its own, clamped patches. */
@@ -45,15 +45,21 @@ describe('the learned filters', () => {
     it(`x${scale}: the fast path (grouped filters, windows read in place, flat cells skipped) matches the obvious one, edges and anti-ringing included`, () => {
       const { bank } = shippedBank(scale)
       expect(bank.refine).toBeDefined()
-      // small and odd, so most cells touch an edge; a ramp, an edge and noise, so every kind of hash occurs
+      // small and odd, so most cells touch an edge; a ramp, an edge and noise below a flat band, so
+      // every kind of hash occurs
       const width = 23
       const height = 17
       let seed = 7
       const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 40
       const ramp = (i: number) => (i % width) * 3 + (i % width > 11 ? 90 : 0)
-      const y = Float32Array.from({ length: width * height }, (_, i) => ramp(i) + noise())
+      const value = (i: number) => (i < 6 * width ? 50 + noise() / 100 : ramp(i) + noise())
+      const y = Float32Array.from({ length: width * height }, (_, i) => value(i))
       const hashOf = hashes(y, width, height, bank)
       expect(new Set(hashOf).size).toBeGreaterThan(20)
+      // weak gradients, whose cells skip the second stage, and strong ones, which take it
+      const strength = (h: number) => Math.floor(h / COHERENCES) % STRENGTHS
+      expect(hashOf.some(h => strength(h) === 0)).toBe(true)
+      expect(hashOf.some(h => strength(h) === 2)).toBe(true)
       const fast = enlarge(y, width, height, bank, hashOf)
       const slow = reference(y, [width, height], bank, hashOf)
       expect(fast).toHaveLength(slow.length)

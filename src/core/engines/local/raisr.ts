@@ -1,13 +1,14 @@
 /**
  * Hashed, learned filters in the manner of RAISR (Romano, Isidoro, Milanfar, IEEE TCI 2017), in
  * the low-resolution domain: each pixel of the small image is hashed by its local gradient
- * structure (angle, strength, coherence of a Gaussian-weighted structure tensor), and the scale ×
- * scale output pixels of its cell are each a small linear filter of the taps × taps patch around
- * it, one filter per hash and place in the cell. The filters are learned by least squares
- * (scripts/raisr-train.ts). The paper filters a cheap enlargement; filtering the small image
- * instead gives the same per-pixel linear model (a cheap enlargement is itself linear in the small
- * image) with s² fewer hashes and a patch s² times smaller, so the engine costs about what a
- * resize and a sharpening do.
+ * structure (angle, strength, coherence of a smoothed structure tensor), and the scale × scale
+ * output pixels of its cell are each a small linear filter of the taps × taps patch around it, one
+ * filter per hash and place in the cell. A second stage of small filters on that output, chosen
+ * by the same hash, follows; overshoots are then pulled partly back (ANTIRING). The filters are
+ * learned by least squares (scripts/raisr-train.ts). The paper filters a cheap enlargement;
+ * filtering the small image instead gives the same per-pixel linear model (a cheap enlargement is
+ * itself linear in the small image) with s² fewer hashes and a patch s² times smaller, so the
+ * engine costs about what a resize and a sharpening do.
  */
 import type { FloatImage } from './resample'
 
