@@ -5,6 +5,7 @@ import { localEngineSlots } from '../../state'
 import { FACE_AMOUNT, FACE_BLEND, SHARPEN } from './pixels'
 import { enhanceOnWorker } from './pool'
 import { ANTIRING } from './raisr'
+import { kernel } from './simd'
 import { shippedBank } from './weights'
 
 export { enhancePixels, FACE_AMOUNT, FACE_BLEND, SHARPEN, sharpenFor } from './pixels'
@@ -18,7 +19,7 @@ export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod
   const lanczos = `lanczos3-usm-3:${JSON.stringify(SHARPEN)}:${FACE_AMOUNT}`
   return {
     id: 'local',
-    version: method === 'lanczos' ? lanczos : `raisr-2:${digests()}:${ANTIRING}:${FACE_BLEND}/${lanczos}`,
+    version: method === 'lanczos' ? lanczos : `raisr-2:${digests()}:${ANTIRING}:${FACE_BLEND}:${kernel()}/${lanczos}`,
     enhance: request => localEngineSlots.use(() => enhance(request, method)),
   }
 }

@@ -11,6 +11,7 @@
  * engine costs about what a resize and a sharpening do.
  */
 import type { FloatImage } from './resample'
+import { runStageSimd } from './simd'
 
 /** angle bins of 7.5° (see `sector`) */
 export const ANGLES = 24
@@ -289,9 +290,14 @@ function runStage(
   const groups = from.length / 2
   const window = rows * cols
   const outWidth = width * scale
-  const out = new Float32Array(outWidth * height * scale)
   // where each place of the cell lands, from the cell's top left output pixel
   const at = Int32Array.from({ length: scale * scale }, (_, t) => Math.floor(t / scale) * outWidth + (t % scale))
+  const sourceSize: [number, number] = [sourceWidth, sourceHeight]
+  const size: [number, number] = [width, height]
+  const simd = runStageSimd({ source, sourceSize, size, scale, hashOf, plan, at, range, ring: ANTIRING })
+  if (simd)
+    return simd
+  const out = new Float32Array(outWidth * height * scale)
   const copy = new Float32Array(window)
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
