@@ -57,8 +57,10 @@ describe('the packed package in a fresh app', () => {
     expect((await readdir(cacheDir)).length).toBeGreaterThan(0)
     // made by the learned filters, read from the package's own weights/ (not the Lanczos fallback)
     const records = (await readdir(cacheDir, { recursive: true })).filter(f => /^[\da-f]{2}[/\\][\da-f]{64}\.json$/.test(f))
-    const provenance = await Promise.all(records.map(async f => JSON.parse(await readFile(join(cacheDir, f), 'utf8')).provenance))
-    expect(provenance.map(p => `${p.engine} ${p.method} x${p.scale}`).sort()).toEqual(['local learned x2', 'local learned x4'])
+    const saved = await Promise.all(records.map(async f => JSON.parse(await readFile(join(cacheDir, f), 'utf8'))))
+    expect(saved.map(({ provenance: p }) => `${p.engine} ${p.method} x${p.scale}`).sort()).toEqual(['local learned x2', 'local learned x4'])
+    // with the filter stages on WebAssembly SIMD, from the bundle's own copy of the module
+    expect(saved.every(record => /^raisr-2:.*:simd\//.test(record.providerVersion))).toBe(true)
 
     // typed imports through `unplugin-upscale/client` alone, as a webpack or Rspack project has them
     // (no vite/client): every documented form compiles, wrong uses do not
