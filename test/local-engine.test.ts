@@ -3,6 +3,7 @@ import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { createLocalEngine, enhancePixels } from '../src/core/engines/local'
 import { fromBytes, lanczos3, resize } from '../src/core/engines/local/resample'
+import { useSimd } from '../src/core/engines/local/simd'
 import { inspect } from '../src/core/image'
 
 const engine = createLocalEngine()
@@ -88,6 +89,27 @@ describe('local engine', () => {
       }
       expect(Math.max(...layouts[0]) - Math.min(...layouts[0])).toBeGreaterThan(100)
     }
+  })
+
+  it('takes images smaller than its filters, in every layout and depth, with either kernel', () => {
+    for (const simd of [true, false]) {
+      useSimd(simd)
+      for (const [w, h] of [[1, 1], [1, 5], [3, 1], [2, 2], [7, 3]]) {
+        for (const channels of [1, 2, 3, 4]) {
+          for (const s of [2, 4] as const) {
+            const bytes = Uint8Array.from({ length: w * h * channels }, (_, i) => (i * 37) % 256)
+            const out = enhancePixels(bytes, w, h, channels, s, 'clean')
+            const words = enhancePixels(Uint16Array.from(bytes, v => v * 257), w, h, channels, s, 'face')
+            expect(out).toHaveLength(w * h * channels * s * s)
+            expect(words).toHaveLength(out.length)
+            // and an even image stays even, edges included
+            const flat = enhancePixels(new Uint8Array(w * h * channels).fill(77), w, h, channels, s, 'clean')
+            expect(flat.every(v => Math.abs(v - 77) <= 1)).toBe(true)
+          }
+        }
+      }
+    }
+    useSimd(true)
   })
 
   it('keeps flat areas flat and sizes exact, at every scale', () => {
