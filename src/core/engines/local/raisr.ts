@@ -11,7 +11,7 @@
  * engine costs about what a resize and a sharpening do.
  */
 import type { FloatImage } from './resample'
-import { runStageSimd } from './simd'
+import { runStagesSimd } from './simd'
 
 /** angle bins of 7.5° (see `sector`) */
 export const ANGLES = 24
@@ -179,6 +179,21 @@ export function hashes(y: Float32Array, width: number, height: number, bank: Has
   return out
 }
 
+/** The `rows` × `cols` window of `y` from (top, left), edges clamped, into `out`. */
+function clampedWindow(
+  y: Float32Array,
+  [width, height]: [number, number],
+  [top, left]: [number, number],
+  [rows, cols]: [number, number],
+  out: Float32Array | Float64Array,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const row = Math.min(height - 1, Math.max(0, top + i)) * width
+    for (let j = 0; j < cols; j++)
+      out[i * cols + j] = y[row + Math.min(width - 1, Math.max(0, left + j))]
+  }
+}
+
 /** The taps×taps patch around (r, c), edges clamped, into `out`. */
 export function patch(
   y: Float32Array,
@@ -190,13 +205,11 @@ export function patch(
   out: Float32Array | Float64Array,
 ) {
   const half = taps >> 1
-  let k = 0
-  for (let dr = -half; dr <= half; dr++) {
-    const rr = Math.min(height - 1, Math.max(0, r + dr)) * width
-    for (let dc = -half; dc <= half; dc++)
-      out[k++] = y[rr + Math.min(width - 1, Math.max(0, c + dc))]
-  }
+  clampedWindow(y, [width, height], [r - half, c - half], [taps, taps], out)
 }
+
+/** per small pixel, the range its cell's output pixels are pulled back towards */
+interface Range { low: Float32Array, high: Float32Array }
 
 /**
  * How a stage of filters runs: for every cell (a pixel of the small image), its places in groups of
@@ -205,9 +218,6 @@ export function patch(
  * filters, laid out on that window (zeros outside their own patch), sit side by side tap by tap, so
  * one pass over the window feeds four sums.
  */
-/** per small pixel, the range its cell's output pixels are pulled back towards */
-interface Range { low: Float32Array, high: Float32Array }
-
 interface Plan {
   /** source pixels per cell along each axis: 1 on the small image, the scale on the enlarged one */
   step: number
@@ -292,11 +302,6 @@ function runStage(
   const outWidth = width * scale
   // where each place of the cell lands, from the cell's top left output pixel
   const at = Int32Array.from({ length: scale * scale }, (_, t) => Math.floor(t / scale) * outWidth + (t % scale))
-  const sourceSize: [number, number] = [sourceWidth, sourceHeight]
-  const size: [number, number] = [width, height]
-  const simd = runStageSimd({ source, sourceSize, size, scale, hashOf, plan, at, range, ring: ANTIRING })
-  if (simd)
-    return simd
   const out = new Float32Array(outWidth * height * scale)
   const copy = new Float32Array(window)
   for (let r = 0; r < height; r++) {
@@ -320,11 +325,7 @@ function runStage(
         let start = top * sourceWidth + left
         let stride = sourceWidth
         if (top < 0 || left < 0 || top + rows > sourceHeight || left + cols > sourceWidth) {
-          for (let i = 0; i < rows; i++) {
-            const row = Math.min(sourceHeight - 1, Math.max(0, top + i)) * sourceWidth
-            for (let j = 0; j < cols; j++)
-              copy[i * cols + j] = source[row + Math.min(sourceWidth - 1, Math.max(0, left + j))]
-          }
+          clampedWindow(source, [sourceWidth, sourceHeight], [top, left], [rows, cols], copy)
           src = copy
           start = 0
           stride = cols
@@ -370,10 +371,14 @@ export function filtered(
 ) {
   const { scale, taps, weights, refine } = bank
   const plan = planOf(weights, scale, taps, 1)
-  const first = runStage(y, [width, height], [width, height], scale, hashOf, plan, refine ? undefined : range)
-  if (!refine)
+  const second = refine && planOf(refine.weights, scale, refine.taps, scale)
+  const plans = second ? [plan, second] : [plan]
+  const simd = runStagesSimd({ y, width, height, scale, hashOf, plans, range, ring: ANTIRING })
+  if (simd)
+    return simd
+  const first = runStage(y, [width, height], [width, height], scale, hashOf, plan, second ? undefined : range)
+  if (!second)
     return first
-  const second = planOf(refine.weights, scale, refine.taps, scale)
   return runStage(first, [width * scale, height * scale], [width, height], scale, hashOf, second, range)
 }
 

@@ -1,21 +1,30 @@
 /**
- * The filter stages on WebAssembly SIMD (stage.wat): about three times the speed of the same
- * loop in JavaScript, which stays as the fallback where WebAssembly SIMD is missing. The two
+ * The filter stages on WebAssembly SIMD (stage.wat): about twice the speed of the same loops in
+ * JavaScript, which stay as the fallback where WebAssembly SIMD is missing. Both stages run in
+ * one memory: the first writes straight into the second's padded source. The two implementations
  * round differently (f32 sums here, f64 there), so the engine's cache version names the one used.
  */
 import { STAGE_WASM } from './stage-wasm'
 
-/** What a stage needs: the plan of raisr.ts and the image's sizes. */
-export interface SimdStage {
-  source: Float32Array
-  sourceSize: [number, number]
-  size: [number, number]
+/** One stage's plan, as raisr.ts makes it. */
+interface StagePlan {
+  step: number
+  rows: number
+  cols: number
+  from: Int32Array
+  weights: Float32Array
+  keep: Uint8Array
+}
+
+/** What the stages need: the small image, its hashes, the plans in order and the last stage's range. */
+export interface SimdStages {
+  y: Float32Array
+  width: number
+  height: number
   scale: number
   hashOf: Uint8Array
-  plan: { step: number, rows: number, cols: number, from: Int32Array, weights: Float32Array, keep: Uint8Array }
-  /** where each place of a cell lands, from the cell's top left output pixel */
-  at: Int32Array
-  range?: { low: Float32Array, high: Float32Array }
+  plans: StagePlan[]
+  range: { low: Float32Array, high: Float32Array } | undefined
   ring: number
 }
 
@@ -42,59 +51,88 @@ export function useSimd(on: boolean): void {
   enabled = on
 }
 
-/** Run a stage on WebAssembly, or undefined where it cannot (then the caller runs it in JavaScript). */
-export function runStageSimd(stage: SimdStage): Float32Array | undefined {
+/** Repeat the edge pixels of the `width` × `height` image inside `image` into its `pad` border. */
+function padEdges(image: Float32Array, width: number, height: number, pad: number): void {
+  const stride = width + 2 * pad
+  for (let r = pad; r < pad + height; r++) {
+    const row = r * stride
+    image.fill(image[row + pad], row, row + pad)
+    image.fill(image[row + pad + width - 1], row + pad + width, row + stride)
+  }
+  for (let r = 0; r < pad; r++) {
+    image.copyWithin(r * stride, pad * stride, (pad + 1) * stride)
+    image.copyWithin((pad + height + r) * stride, (pad + height - 1) * stride, (pad + height) * stride)
+  }
+}
+
+/** Run the stages on WebAssembly, or undefined where it cannot (then the caller runs them in JavaScript). */
+export function runStagesSimd(stages: SimdStages): Float32Array | undefined {
+  const { y, width, height, scale, hashOf, plans, range, ring } = stages
   const wasm = kernel() === 'simd' ? module() : null
   if (!wasm)
     return undefined
-  const { source, sourceSize: [sourceWidth, sourceHeight], size: [width, height], scale, hashOf, plan, at } = stage
-  const { range, ring } = stage
-  // padded on every side, edges repeated, so no window reaches outside
-  const pad = plan.rows + plan.cols
-  const paddedWidth = sourceWidth + 2 * pad
-  const paddedHeight = sourceHeight + 2 * pad
-  const outLength = width * scale * height * scale
+  // each stage's source, padded on every side so no window reaches outside: the small image, then
+  // the enlarged one
+  const sources = plans.map((plan, k) => {
+    const pad = plan.rows + plan.cols
+    const [w, h] = k === 0 ? [width, height] : [width * scale, height * scale]
+    return { pad, width: w, height: h, stride: w + 2 * pad }
+  })
   let end = 0
   const take = (bytes: number): number => {
     const start = end
     end += Math.ceil(bytes / 16) * 16
     return start
   }
-  const weights = take(plan.weights.byteLength)
-  const src = take(paddedWidth * paddedHeight * 4)
+  const at = plans.map(plan => ({
+    weights: take(plan.weights.byteLength),
+    keep: take(plan.keep.length),
+    from: take(plan.from.byteLength),
+  }))
+  const images = sources.map(s => take(s.stride * (s.height + 2 * s.pad) * 4))
   const hashes = take(hashOf.length)
-  const keep = take(plan.keep.length)
   const low = take(range ? range.low.byteLength : 0)
   const high = take(range ? range.high.byteLength : 0)
-  const from = take(plan.from.byteLength)
-  const places = take(at.byteLength)
+  const places = take(scale * scale * 4 * plans.length)
+  const outWidth = width * scale
+  const outLength = outWidth * height * scale
   const out = take(outLength * 4)
   // a memory of its own for each call: a big image's is given back when the call is done
   const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) })
   const { buffer } = memory
-  new Float32Array(buffer, weights, plan.weights.length).set(plan.weights)
-  const padded = new Float32Array(buffer, src, paddedWidth * paddedHeight)
-  for (let r = 0; r < paddedHeight; r++) {
-    const from = Math.min(sourceHeight - 1, Math.max(0, r - pad)) * sourceWidth
-    const row = r * paddedWidth
-    padded.set(source.subarray(from, from + sourceWidth), row + pad)
-    padded.fill(source[from], row, row + pad)
-    padded.fill(source[from + sourceWidth - 1], row + pad + sourceWidth, row + paddedWidth)
-  }
+  const floats = (offset: number, length: number) => new Float32Array(buffer, offset, length)
+  plans.forEach((plan, k) => {
+    floats(at[k].weights, plan.weights.length).set(plan.weights)
+    new Uint8Array(buffer, at[k].keep, plan.keep.length).set(plan.keep)
+    new Int32Array(buffer, at[k].from, plan.from.length).set(plan.from)
+  })
   new Uint8Array(buffer, hashes, hashOf.length).set(hashOf)
-  new Uint8Array(buffer, keep, plan.keep.length).set(plan.keep)
   if (range) {
-    new Float32Array(buffer, low, range.low.length).set(range.low)
-    new Float32Array(buffer, high, range.high.length).set(range.high)
+    floats(low, range.low.length).set(range.low)
+    floats(high, range.high.length).set(range.high)
   }
-  new Int32Array(buffer, from, plan.from.length).set(plan.from)
-  new Int32Array(buffer, places, at.length).set(at)
-  const instance = new WebAssembly.Instance(wasm, { env: { memory } })
-  const run = instance.exports.stage as (...args: number[]) => void
-  const groups = plan.from.length / 2
-  const ranged = range ? 1 : 0
-  const { step, rows, cols } = plan
-  const image = [width, height, scale, step, rows, cols, groups, ring]
-  run(weights, src, paddedWidth, pad, hashes, keep, low, high, ranged, from, places, out, ...image)
+  const first = sources[0]
+  const small = floats(images[0], first.stride * (first.height + 2 * first.pad))
+  for (let r = 0; r < height; r++)
+    small.set(y.subarray(r * width, (r + 1) * width), (r + first.pad) * first.stride + first.pad)
+  padEdges(small, width, height, first.pad)
+  const run = new WebAssembly.Instance(wasm, { env: { memory } }).exports.stage as (...args: number[]) => void
+  plans.forEach((plan, k) => {
+    const source = sources[k]
+    const next = sources[k + 1]
+    // the output: the next stage's source, inside its border, or the result
+    const inside = next && images[k + 1] + (next.pad * next.stride + next.pad) * 4
+    const [target, stride] = next ? [inside as number, next.stride] : [out, outWidth]
+    const placesAt = places + k * scale * scale * 4
+    const offsets = Array.from({ length: scale * scale }, (_, t) => Math.floor(t / scale) * stride + (t % scale))
+    new Int32Array(buffer, placesAt, scale * scale).set(offsets)
+    const last = k === plans.length - 1
+    const bounds = [last && range ? low : 0, last && range ? high : 0, last && range ? 1 : 0]
+    const image = [width, height, scale, plan.step, plan.rows, plan.cols, plan.from.length / 2, ring, stride]
+    const input = [at[k].weights, images[k], source.stride, source.pad, hashes, at[k].keep]
+    run(...input, ...bounds, at[k].from, placesAt, target, ...image)
+    if (next)
+      padEdges(floats(images[k + 1], next.stride * (next.height + 2 * next.pad)), next.width, next.height, next.pad)
+  })
   return new Float32Array(buffer.slice(out, out + outLength * 4))
 }

@@ -1,7 +1,8 @@
 ;; One stage of the learned filters (see raisr.ts, runStage), with 128-bit SIMD: the four filters
 ;; of a group of places sit side by side for every tap, so each tap is one f32x4 multiply-add.
 ;; The source is padded by `pad` pixels on every side (edges repeated), so no window needs
-;; clamping. Compiled to stage-wasm.ts by `npm run build:wasm`.
+;; clamping. The output is `ow` pixels a row from `out` (wider than the image when it is the next
+;; stage's padded source). Compiled to stage-wasm.ts by `npm run build:wasm`.
 (module
   (memory (import "env" "memory") 1)
 
@@ -25,12 +26,11 @@
     (param $hash i32) (param $keep i32) (param $low i32) (param $high i32) (param $ranged i32)
     (param $from i32) (param $at i32) (param $out i32)
     (param $width i32) (param $height i32) (param $scale i32) (param $step i32)
-    (param $rows i32) (param $cols i32) (param $groups i32) (param $ring f32)
-    (local $r i32) (local $c i32) (local $k i32) (local $h i32) (local $ow i32) (local $corner i32)
+    (param $rows i32) (param $cols i32) (param $groups i32) (param $ring f32) (param $ow i32)
+    (local $r i32) (local $c i32) (local $k i32) (local $h i32) (local $corner i32)
     (local $lo f32) (local $hi f32) (local $t i32) (local $g i32) (local $top i32) (local $left i32)
     (local $i i32) (local $j i32) (local $rp i32) (local $wp i32) (local $acc v128) (local $cell i32)
     (local $perHash i32) (local $ga i32)
-    (local.set $ow (i32.mul (local.get $width) (local.get $scale)))
     (local.set $cell (i32.mul (local.get $scale) (local.get $scale)))
     ;; bytes of weights per hash: groups × rows × cols taps × 4 places × 4 bytes
     (local.set $perHash (i32.shl (i32.mul (local.get $groups) (i32.mul (local.get $rows) (local.get $cols))) (i32.const 4)))

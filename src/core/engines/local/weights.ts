@@ -14,10 +14,10 @@ const MAGIC = 'unplugin-upscale-raisr-2\n'
 export function encodeBank(bank: FilterBank): Buffer {
   const { scale, taps, strength, coherence, refine } = bank
   const header = { scale, taps, strength, coherence, ...(refine && { refineTaps: refine.taps }) }
-  const all = refine ? [...bank.weights, ...refine.weights] : bank.weights
-  const halves = new Uint16Array(all.length)
+  const count = bank.weights.length
+  const halves = new Uint16Array(count + (refine?.weights.length ?? 0))
   for (let i = 0; i < halves.length; i++)
-    halves[i] = toHalf(all[i])
+    halves[i] = toHalf(i < count ? bank.weights[i] : refine!.weights[i - count])
   return Buffer.concat([Buffer.from(MAGIC), Buffer.from(`${JSON.stringify(header)}\n`), Buffer.from(halves.buffer)])
 }
 
