@@ -11,7 +11,10 @@
 //   './a.png?w=480;960&upscale=variants'          an array of metadata, one per variant
 // Other parameters may stand in any order before that marker. (`as=metadata&upscale` is typed too.)
 
-/** The metadata of an enhanced image; it satisfies Astro's `ImageMetadata`. */
+/**
+ * The metadata of an enhanced image; it satisfies Astro's `ImageMetadata` and, in a Next.js app,
+ * `StaticImageData` (`next/image` takes it, with `placeholder="blur"`).
+ */
 interface UpscaledImage {
   /** final URL of the enhanced image */
   src: string
@@ -23,6 +26,10 @@ interface UpscaledImage {
   originalHeight: number
   scale: 1 | 2 | 4
   type: 'clean' | 'face'
+  /** Next.js: a tiny blurred copy of the enhanced image, from Next's own image handling */
+  blurDataURL?: string
+  blurWidth?: number
+  blurHeight?: number
 }
 
 declare module '*upscale=metadata' {

@@ -8,7 +8,12 @@ export default defineConfig({
     'webpack': 'src/webpack.ts',
     'esbuild': 'src/esbuild.ts',
     'rspack': 'src/rspack.ts',
+    'rolldown': 'src/rolldown.ts',
+    'bun': 'src/bun.ts',
+    'farm': 'src/farm.ts',
     'api': 'src/api.ts',
+    'next': 'src/next/index.ts',
+    'next-loader': 'src/next/loader.ts',
     'cli': 'src/cli.ts',
     // the local engine's worker thread, beside the chunks that start it (see engines/local/pool.ts)
     'local-worker': 'src/core/engines/local/worker.ts',

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, DEFAULT_CACHE_DIR, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, readJson, REMOTE_STATS, TOP_TEMP_FILE, writeAtomic } from './core/cache'
+import { clear, defaultCacheDir, DiskCache, ensureDir, isKeyFolder, NAMED_DIR, PRUNE_MARKER, readJson, REMOTE_STATS, TOP_TEMP_FILE, writeAtomic } from './core/cache'
 import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
@@ -39,7 +39,7 @@ Options:
   --format <original|jpeg|png|webp|avif>   output format (default original)
   --quality <1-100>      encoder quality
   --out <dir>            where to write (default ./upscaled)
-  --dir <dir>            cache directory (default node_modules/.cache/unplugin-upscale)
+  --dir <dir>            cache directory (default .upscale-cache beside package.json)
   --provider <auto|api|local>   engine (default auto: the API when UPSCALE_API_TOKEN is set)
   --offline              never call the API; fail for images not in the cache
   --dry-run              call nothing; list what would be sent to the API
@@ -124,7 +124,7 @@ async function enhance(argv: string[]): Promise<number> {
   }
 
   const root = process.cwd()
-  const raw: Options = { cacheDir: values.dir ?? DEFAULT_CACHE_DIR, logLevel: values.quiet ? 'silent' : 'info' }
+  const raw: Options = { cacheDir: values.dir, logLevel: values.quiet ? 'silent' : 'info' }
   if (values.provider !== undefined)
     raw.provider = values.provider as Options['provider']
   if (values.offline)
@@ -217,7 +217,7 @@ async function cache(argv: string[]): Promise<number> {
     console.log(HELP[sub as 'stats' | 'prune' | 'clear'])
     return 0
   }
-  const dir = resolve(values.dir ?? DEFAULT_CACHE_DIR)
+  const dir = values.dir ? resolve(values.dir) : defaultCacheDir(process.cwd()).dir
   const store = new DiskCache(dir)
 
   if (sub === 'stats') {

@@ -7,6 +7,7 @@ import { displayPath } from './core/errors'
 import { UpscaleError } from './core/errors'
 import { STYLE_FILE } from './core/markup'
 import { emitterFor } from './emit'
+import { createFarmEmitter } from './emit/farm'
 import { viteHooks } from './glue/vite'
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (rawOptions, meta) => {
@@ -40,8 +41,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
         ctx.configure({ root: build.initialOptions.absWorkingDir ?? process.cwd() })
       },
     },
+    farm: {
+      // where Farm serves the output from, for the URLs of enhanced images
+      configResolved(config: { root?: string, compilation?: { root?: string, output?: { publicPath?: string } } }) {
+        ctx.configure({ root: config.root ?? config.compilation?.root ?? process.cwd() })
+        ;(emitter as ReturnType<typeof createFarmEmitter>).setPublicPath?.(config.compilation?.output?.publicPath)
+      },
+    } as Record<string, unknown>,
+    // Bun guesses a loader from the file extension; what `load` returns is JavaScript
+    bun: { loader: 'js' },
     // webpack and Rspack: `?upscale` modules are JavaScript, so users' image rules do not catch them
     webpack(compiler) {
+      // Rspack runs webpack plugins, but not the hooks unplugin's webpack adapter relies on
+      if ((compiler as { webpack?: { rspackVersion?: string } }).webpack?.rspackVersion || 'rspack' in compiler)
+        throw new UpscaleError('unplugin-upscale/webpack does nothing under Rspack (Rsbuild, Docusaurus with @docusaurus/faster): use unplugin-upscale/rspack instead')
+      refuseNext(compiler.options.module.rules)
       ctx.configure({ root: compiler.context })
       compiler.options.module.rules.push(rule)
     },
@@ -74,6 +88,16 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
     },
   }
   return meta.framework === 'vite' ? [main, pages] : main
+}
+
+/**
+ * Next.js serves only what its own asset handling emits (`/_next/static/`): images emitted by the
+ * plain webpack entry would be 404s there, so that setup fails at once, saying what works.
+ */
+function refuseNext(rules: unknown[]): void {
+  const next = rules.some(rule => rule && typeof rule === 'object' && (rule as { loader?: unknown }).loader === 'next-image-loader')
+  if (next)
+    throw new UpscaleError('unplugin-upscale/webpack does not work inside Next.js (its files would not be served); wrap next.config with withUpscale from \'unplugin-upscale/next\' instead')
 }
 
 export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)

@@ -15,8 +15,9 @@ export interface Options {
    */
   root?: string
   /**
-   * Where enhanced images are kept between builds. Relative paths resolve against the project root.
-   * @default 'node_modules/.cache/unplugin-upscale'
+   * Where enhanced images are kept between builds. Relative paths resolve against the root.
+   * @default '.upscale-cache' beside the nearest package.json at or above the root (out of
+   * node_modules, so that `npm ci` keeps it)
    */
   cacheDir?: string
   /**
@@ -214,6 +215,8 @@ export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'def
   publicUrl: Options['publicUrl']
   callbackUrl: string | undefined
   remoteCache: RemoteSettings | undefined
+  /** where the default cache was before 0.2, to move entries from (none when `cacheDir` is set) */
+  legacyCacheDirs: string[]
 }
 
 /** What one `?upscale` import asks for, after defaults are applied. */
@@ -242,6 +245,10 @@ export interface UpscaledImage {
   originalHeight: number
   scale: ScaleFactor
   type: EnhanceType
+  /** Next.js: a tiny blurred copy of the enhanced image, from Next's own image handling */
+  blurDataURL?: string
+  blurWidth?: number
+  blurHeight?: number
 }
 
 export interface SourceInfo {

@@ -98,7 +98,7 @@ export default defineConfig({ vite: { plugins: [Upscale({ engine: { id: 'broken'
     expect(firstMeta.width).toBe(first.width)
 
     // the background enhancement lands in the cache; the page then shows the enhanced image
-    await waitFor(async () => (await readdir(join(dir, 'node_modules/.cache/unplugin-upscale')).catch(() => [])).length > 0, 30_000, () => log)
+    await waitFor(async () => (await readdir(join(dir, '.upscale-cache')).catch(() => [])).length > 0, 30_000, () => log)
     let later = first
     await waitFor(async () => {
       later = await page(base)

@@ -39,7 +39,8 @@ describe.each(Object.keys(bundlers) as BundlerName[])('%s', (name) => {
     const dir = await tempProject()
     await writeMain(dir, MAIN)
     const { engine, calls } = countingEngine()
-    const { out, entry, publicPath } = await bundlers[name](dir, { cacheDir: join(dir, '.cache'), engine })
+    const built: { out: string, entry: string, publicPath?: string, output?: string } = await bundlers[name](dir, { cacheDir: join(dir, '.cache'), engine })
+    const { out, entry, publicPath } = built
     const result = await run(entry)
 
     const bird = await sharp(await readFile(fileOf(result.bird, out, publicPath))).metadata()
@@ -56,7 +57,10 @@ describe.each(Object.keys(bundlers) as BundlerName[])('%s', (name) => {
 
     // the plain import is left to the bundler's own image handling
     expect(result.plain).not.toContain('@')
-    expect(calls).toHaveLength(3)
+    if (name === 'bun' || name === 'farm')
+      expect(built.output).toMatch(/3 images: 0 cached, 3 enhanced \(3 local\), 0 failed/)
+    else
+      expect(calls).toHaveLength(3)
   })
 
   it('fails on a bad query with the importer, the import and the allowed values', async () => {

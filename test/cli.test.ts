@@ -48,7 +48,7 @@ describe('unplugin-upscale (the CLI)', () => {
     expect(again.stdout).toContain('big/bird@2x.webp  576×576 webp (cached)')
 
     const stats = await cli(dir, ['cache', 'stats', '--json'])
-    expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 3, dir: join(dir, 'node_modules/.cache/unplugin-upscale') })
+    expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 3, dir: join(dir, '.upscale-cache') })
     expect((await cli(dir, ['cache', 'stats'])).stdout).toMatch(/3 entries, [\d.]+ (KB|MB)/)
 
     expect((await cli(dir, ['cache', 'prune', '--max-size', '0'])).stdout).toMatch(/removed 3 entries/)
@@ -56,7 +56,7 @@ describe('unplugin-upscale (the CLI)', () => {
 
     await cli(dir, ['enhance', 'src/bird.png', '--scale', '1'])
     expect(await readdir(join(dir, 'upscaled'))).toEqual(['bird@1x.png'])
-    await writeFile(join(dir, 'node_modules/.cache/unplugin-upscale/prune.json'), '{}') // as a build leaves it
+    await writeFile(join(dir, '.upscale-cache/prune.json'), '{}') // as a build leaves it
     expect((await cli(dir, ['cache', 'clear'])).stdout).toMatch(/removed 1 entries/)
     expect(JSON.parse((await cli(dir, ['cache', 'stats', '--json'])).stdout).entries).toBe(0)
   })

@@ -10,7 +10,7 @@ describe('resolveOptions', () => {
     const r = resolve()
     expect(r).toMatchObject({
       root,
-      cacheDir: join(root, 'node_modules/.cache/unplugin-upscale'),
+      cacheDir: join(root, '.upscale-cache'),
       provider: 'local',
       providerFallback: true,
       token: undefined,
@@ -107,7 +107,7 @@ describe('resolveOptions: API settings', () => {
 describe('resolveOptions: root', () => {
   it('defaults to the bundler\'s root, and resolves an explicit one against it', () => {
     expect(resolve().root).toBe('/project')
-    expect(resolve({ root: 'site' })).toMatchObject({ root: '/project/site', cacheDir: '/project/site/node_modules/.cache/unplugin-upscale' })
+    expect(resolve({ root: 'site' })).toMatchObject({ root: '/project/site', cacheDir: '/project/site/.upscale-cache' })
     expect(resolve({ root: '/elsewhere' }).root).toBe('/elsewhere')
     expect(() => resolve({ root: '' })).toThrow(/option `root` must be a non-empty path/)
   })

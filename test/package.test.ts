@@ -28,7 +28,7 @@ describe('the packed package in a fresh app', () => {
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
 
     // every entry loads, as ESM and as CommonJS
-    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack', '/api']
+    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack', '/api', '/next']
     const check = `for (const e of ${JSON.stringify(entries)}) { const m = require('unplugin-upscale' + e); if (!m) throw new Error(e) }`
     await run('node', ['-e', check], { cwd: app })
     await run('node', ['--input-type=module', '-e', `for (const e of ${JSON.stringify(entries)}) await import('unplugin-upscale' + e)`], { cwd: app })
@@ -52,8 +52,8 @@ describe('the packed package in a fresh app', () => {
     const js = await readFile(join(app, 'dist/assets', assets.find(f => f.endsWith('.js'))!), 'utf8')
     expect(js).toContain(`/assets/${x4}`)
     expect(js).toContain(`/assets/${x2}`)
-    // the default cache location, under the app's node_modules
-    const cacheDir = join(app, 'node_modules/.cache/unplugin-upscale')
+    // the default cache location: beside the app's package.json, out of node_modules
+    const cacheDir = join(app, '.upscale-cache')
     expect((await readdir(cacheDir)).length).toBeGreaterThan(0)
     // made by the learned filters, read from the package's own weights/ (not the Lanczos fallback)
     const records = (await readdir(cacheDir, { recursive: true })).filter(f => /^[\da-f]{2}[/\\][\da-f]{64}\.json$/.test(f))

@@ -4,6 +4,8 @@ import type { UpscaledImage, UpscaleParams } from '../types'
 export interface ModuleImage {
   src: string
   meta: Omit<UpscaledImage, 'src'>
+  /** more properties, as JS source (`...blur(i0)`): what a host's own image handling adds */
+  extra?: string
 }
 
 const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
@@ -14,7 +16,7 @@ const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', web
  * export what `as` asks for: a srcset string, a picture object, or an array of metadata.
  */
 export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'as' | 'variants'>, prelude: string[] = []): string {
-  const objects = images.map(({ src, meta }) => `{ src: ${src}, ${Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`)
+  const objects = images.map(({ src, meta, extra }) => `{ src: ${src}, ${[...Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`), ...(extra ? [extra] : [])].join(', ')} }`)
   if (!params.variants) {
     const [{ meta }] = images
     return [

@@ -1,7 +1,7 @@
 import type { Options, ResolvedOptions } from '../types'
 import type { RemoteSettings } from './cache/remote'
 import { resolve } from 'node:path'
-import { DEFAULT_CACHE_DIR } from './cache/layout'
+import { defaultCacheDir } from './cache/layout'
 import { UpscaleError } from './errors'
 import { createFileFilter } from './filter'
 import { SCALES, TYPES } from './query'
@@ -15,7 +15,7 @@ export const DEFAULT_API_URL = 'https://api.gpt.ge'
  */
 const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   root: undefined,
-  cacheDir: DEFAULT_CACHE_DIR,
+  cacheDir: undefined,
   provider: 'auto',
   localMethod: 'learned',
   token: undefined,
@@ -122,8 +122,9 @@ export function resolveOptions(
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
     fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(apiUrl)})`)
 
-  if (typeof o.cacheDir !== 'string' || o.cacheDir === '')
+  if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir === ''))
     fail('cacheDir', 'must be a non-empty path')
+  const defaultCache = o.cacheDir === undefined ? defaultCacheDir(root) : undefined
 
   const scale = o.defaults?.scale ?? DEFAULTS.defaults!.scale!
   if (!SCALES.includes(String(scale) as never))
@@ -152,7 +153,8 @@ export function resolveOptions(
 
   return {
     root,
-    cacheDir: resolve(root, o.cacheDir),
+    cacheDir: defaultCache?.dir ?? resolve(root, o.cacheDir!),
+    legacyCacheDirs: defaultCache?.legacy ?? [],
     provider: provider === 'auto' ? (token ? 'api' : 'local') : provider,
     providerFallback: provider === 'auto' && !token,
     localMethod,

@@ -1,7 +1,7 @@
 import type { Engine, Options, ResolvedOptions } from '../types'
 import type { HeldReason } from './pipeline'
 import type { ReportStream } from './report'
-import { pruneIfDue, recordRemoteStats } from './cache'
+import { adoptLegacyCache, pruneIfDue, recordRemoteStats } from './cache'
 import { createEngine } from './engines'
 import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
@@ -46,8 +46,14 @@ export class Upscaler {
     this.pipeline = new Pipeline(options, this.engine, this.report.pipelineHooks(file => this.show(file)))
   }
 
-  /** A build starts: the no-token notice (once per process), fresh counters. */
+  /**
+   * A build starts: the cache moved from its old default place, the no-token notice (once per
+   * process), fresh counters.
+   */
   startBuild(): void {
+    const moved = adoptLegacyCache(this.options.cacheDir, this.options.legacyCacheDirs)
+    if (moved)
+      this.report.info(`[unplugin-upscale] The cache moved from ${this.show(moved)} to ${this.show(this.options.cacheDir)} (the default since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
     if (this.options.providerFallback && !this.options.engine && firstTime(NO_TOKEN_NOTICE))
       this.report.info(NO_TOKEN_NOTICE)
     this.report.reset()

@@ -1,6 +1,8 @@
 import type { Emitter } from './types'
 import { UpscaleError } from '../core/errors'
+import { bunEmitter } from './bun'
 import { esbuildEmitter } from './esbuild'
+import { createFarmEmitter } from './farm'
 import { rollupEmitter } from './rollup'
 import { createViteEmitter } from './vite'
 import { webpackEmitter } from './webpack'
@@ -10,9 +12,12 @@ export type { EmitRequest, Emitter } from './types'
 const EMITTERS: Record<string, () => Emitter> = {
   vite: createViteEmitter,
   rollup: () => rollupEmitter,
+  rolldown: () => rollupEmitter,
   webpack: () => webpackEmitter,
   rspack: () => webpackEmitter,
   esbuild: () => esbuildEmitter,
+  bun: () => bunEmitter,
+  farm: createFarmEmitter,
 }
 
 /** The emitter of a bundler, made once per plugin instance; an unsupported bundler fails there. */

@@ -1,15 +1,19 @@
 import type { build as EsbuildBuild } from 'esbuild'
 import type { Plugin } from 'rollup'
 import type { Options } from '../../src/types'
+import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { rspack } from '@rspack/core'
 import * as esbuild from 'esbuild'
 import * as esbuild021 from 'esbuild-0.21'
+import { rolldown } from 'rolldown'
 import { rollup } from 'rollup'
+import { rspack as rspack1 } from 'rspack1'
 import webpack from 'webpack'
 import UpscaleEsbuild from '../../src/esbuild'
+import UpscaleRolldown from '../../src/rolldown'
 import UpscaleRollup from '../../src/rollup'
 import UpscaleRspack from '../../src/rspack'
 import UpscaleWebpack from '../../src/webpack'
@@ -41,7 +45,7 @@ interface LikeCompiler {
 }
 
 /** webpack and Rspack take the same configuration; so do their users. */
-async function webpackLike(name: 'webpack' | 'rspack', dir: string, options: Options) {
+async function webpackLike(name: 'webpack' | 'rspack' | 'rspack@1', dir: string, options: Options) {
   const out = join(dir, name)
   const config = {
     mode: 'production' as const,
@@ -56,7 +60,7 @@ async function webpackLike(name: 'webpack' | 'rspack', dir: string, options: Opt
   // the two compilers have the same run/close API, not the same types
   const compiler = (name === 'webpack'
     ? webpack({ ...config, plugins: [UpscaleWebpack(options)] })
-    : rspack({ ...config, plugins: [UpscaleRspack(options)] })) as unknown as LikeCompiler
+    : (name === 'rspack' ? rspack : rspack1 as unknown as typeof rspack)({ ...config, plugins: [UpscaleRspack(options)] })) as unknown as LikeCompiler
   const stats = await promisify(compiler.run.bind(compiler))()
   await promisify(compiler.close.bind(compiler))()
   if (stats.hasErrors())
@@ -80,6 +84,52 @@ export const bundlers = {
   'webpack': (dir: string, options: Options) => webpackLike('webpack', dir, options),
 
   'rspack': (dir: string, options: Options) => webpackLike('rspack', dir, options),
+
+  /** the other major in the peer range (Rsbuild 1, Docusaurus 3 with @docusaurus/faster) */
+  'rspack@1': (dir: string, options: Options) => webpackLike('rspack@1', dir, options),
+
+  async rolldown(dir: string, options: Options) {
+    const out = join(dir, 'rolldown')
+    const bundle = await rolldown({ input: join(dir, 'src/main.js'), cwd: dir, plugins: [UpscaleRolldown({ root: dir, ...options }), plainImages() as never], logLevel: 'silent' })
+    await bundle.write({ dir: out, format: 'es', entryFileNames: 'main.mjs' })
+    await bundle.close()
+    return { out, entry: join(out, 'main.mjs'), publicPath: undefined }
+  },
+
+  /** Farm in a child process: its build() exits the process when the build fails */
+  async farm(dir: string, options: Options) {
+    const out = join(dir, 'farm')
+    const config = {
+      root: dir,
+      compilation: {
+        input: { main: './src/main.js' },
+        output: { path: out, publicPath: '/static/', targetEnv: 'node', format: 'esm', entryFilename: '[entryName].mjs' },
+        minify: false,
+        presetEnv: false,
+        persistentCache: false,
+      },
+    }
+    const script = `import { build } from ${JSON.stringify(import.meta.resolve('@farmfe/core'))}
+import Upscale from ${JSON.stringify(resolve(import.meta.dirname, '../../src/farm.ts'))}
+await build({ ...${JSON.stringify(config)}, plugins: [Upscale(${JSON.stringify(jsonOptions(options))})] })
+`
+    const output = await child(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], dir)
+    return { out, entry: join(out, 'main.mjs'), publicPath: '/static/', output }
+  },
+
+  /**
+   * Bun.build in the bun runtime (the `bun` package's binary), from the plugin's source; options go
+   * over as JSON, so a custom engine cannot: the local engine runs, and the caller reads the summary.
+   */
+  async bun(dir: string, options: Options) {
+    const out = join(dir, 'bun')
+    const script = `import Upscale from ${JSON.stringify(resolve(import.meta.dirname, '../../src/bun.ts'))}
+const r = await Bun.build({ entrypoints: [${JSON.stringify(join(dir, 'src/main.js'))}], outdir: ${JSON.stringify(out)}, publicPath: '/static/', target: 'node', naming: { asset: '[name].[ext]' }, loader: { '.png': 'file', '.jpg': 'file' }, plugins: [Upscale(${JSON.stringify({ root: dir, ...jsonOptions(options) })})] })
+if (!r.success) { console.error(r.logs.map(l => l.message ?? String(l)).join('\\n')); process.exit(1) }
+`
+    const output = await child(resolve(import.meta.dirname, '../../node_modules/.bin/bun'), ['-e', script], dir)
+    return { out, entry: join(out, 'main.js'), publicPath: '/static/', output }
+  },
 
   'esbuild': (dir: string, options: Options) => esbuildWith(esbuild, 'esbuild', dir, options),
 
@@ -105,6 +155,22 @@ async function esbuildWith(esbuild: { build: typeof EsbuildBuild }, name: string
 }
 
 export type BundlerName = keyof typeof bundlers
+
+/** Options as a child process gets them: JSON, so without a custom engine (the local one runs). */
+function jsonOptions(options: Options): Options {
+  const { engine: _, ...plain } = options
+  return plain
+}
+
+/** A build in a child process; resolves with its output, rejects with it when the build fails. */
+async function child(command: string, args: string[], cwd: string): Promise<string> {
+  const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env: { ...process.env, UPSCALE_API_TOKEN: '' }, maxBuffer: 1 << 24 })
+    .catch((error: { stderr: string, stdout: string }) => {
+      // Farm prints the plugin's error inside a quoted Rust debug string
+      throw new Error(`${error.stderr}${error.stdout}`.replaceAll('\\"', '"'))
+    })
+  return stdout + stderr
+}
 
 export async function writeMain(dir: string, code: string): Promise<void> {
   await writeFile(join(dir, 'src/main.js'), code)

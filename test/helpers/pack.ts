@@ -19,20 +19,26 @@ export interface PackedApp {
   app: string
   /** the version a package got in the app */
   versionOf: (name: string) => Promise<string>
+  /** remove the app (done after the test unless `shared`) */
+  dispose: () => Promise<void>
 }
 
 /**
  * The package as users get it: `npm pack` (dist/ was built by the global setup), then installed
- * with `installs` into a fresh app in a temporary folder that is removed after the test.
+ * with `installs` into a fresh app in a temporary folder that is removed after the test (or, with
+ * `shared`, by the caller).
  */
-export async function packedApp(installs: string[]): Promise<PackedApp> {
+export async function packedApp(installs: string[], { shared = false } = {}): Promise<PackedApp> {
   const dir = await mkdtemp(join(tmpdir(), 'upscale-pack-'))
-  onTestFinished(() => rm(dir, { recursive: true, force: true }))
+  const dispose = () => rm(dir, { recursive: true, force: true })
+  // an app shared by the tests of a file (installed in beforeAll) is removed by its afterAll
+  if (!shared)
+    onTestFinished(dispose)
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 1 << 24 })
   const [pack] = JSON.parse(stdout)
   const app = join(dir, 'app')
   await mkdir(app, { recursive: true })
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, pack.filename), ...installs], { cwd: app, maxBuffer: 1 << 24 })
-  return { pack, app, versionOf: name => installedVersion(name, app) }
+  return { pack, app, versionOf: name => installedVersion(name, app), dispose }
 }

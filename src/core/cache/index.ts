@@ -1,6 +1,7 @@
 export { ensureDir, writeAtomic } from './atomic'
 export { enhancementKey, variantKey } from './keys'
-export { CACHE_FORMAT, DEFAULT_CACHE_DIR, extensionOf, isKeyFolder, NAMED_DIR, PRUNE_MARKER, REMOTE_STATS, TOP_TEMP_FILE } from './layout'
+export { adoptLegacyCache } from './legacy'
+export { CACHE_FORMAT, DEFAULT_CACHE_DIR, defaultCacheDir, extensionOf, isKeyFolder, NAMED_DIR, PRUNE_MARKER, REMOTE_STATS, TOP_TEMP_FILE } from './layout'
 export { clearJournal, readJournal, writeJournal } from './journal'
 export type { JournaledTask } from './journal'
 export { clear, pruneIfDue, readJson, recordRemoteStats } from './prune'

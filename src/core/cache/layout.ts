@@ -1,10 +1,34 @@
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 /**
  * Where things live in a cache dir, and what names belong there. One folder per first two hex
  * digits of a key; in it, per key, the image, its record, and while a build works on it a lock.
  */
-export const DEFAULT_CACHE_DIR = 'node_modules/.cache/unplugin-upscale'
+export const DEFAULT_CACHE_DIR = '.upscale-cache'
+/** Where the cache was by default up to 0.1: under the bundler root's node_modules, which `npm ci` deletes. */
+export const LEGACY_CACHE_DIR = 'node_modules/.cache/unplugin-upscale'
+
+/** The project a root belongs to: the nearest folder at or above it with a package.json (else the root itself). */
+export function projectRoot(root: string): string {
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')))
+      return dir
+    if (dirname(dir) === dir)
+      return root
+  }
+}
+
+/**
+ * The default cache: `.upscale-cache` in the project, beside its package.json, wherever the
+ * bundler's root is (Nuxt's is `app/`), and out of node_modules, so that `npm ci` keeps it. Also
+ * where the old default put it, to move from (see `adoptLegacyCache`).
+ */
+export function defaultCacheDir(root: string): { dir: string, legacy: string[] } {
+  const project = projectRoot(root)
+  const legacy = [...new Set([join(root, LEGACY_CACHE_DIR), join(project, LEGACY_CACHE_DIR)])]
+  return { dir: join(project, DEFAULT_CACHE_DIR), legacy }
+}
 export const CACHE_FORMAT = 1
 /** Written at the top of the cache dir after a build prunes: when, and with which settings. */
 export const PRUNE_MARKER = 'prune.json'

@@ -1,0 +1,4 @@
+import { createBunPlugin } from 'unplugin'
+import { unpluginFactory } from '.'
+
+export default createBunPlugin(unpluginFactory)

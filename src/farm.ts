@@ -1,0 +1,4 @@
+import { createFarmPlugin } from 'unplugin'
+import { unpluginFactory } from '.'
+
+export default createFarmPlugin(unpluginFactory)
