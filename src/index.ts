@@ -6,6 +6,7 @@ import { UpscaleContext } from './core/context'
 import { displayPath } from './core/errors'
 import { UpscaleError } from './core/errors'
 import { STYLE_FILE } from './core/markup'
+import { firstTime } from './core/state'
 import { emitterFor } from './emit'
 import { createFarmEmitter } from './emit/farm'
 import { viteHooks } from './glue/vite'
@@ -42,6 +43,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
       },
     },
     farm: {
+      // Farm's persistent cache drops the files plugins emit from `load` (the page would point at
+      // images that were never written): it is turned off for builds with this plugin, saying so
+      config(config: { compilation?: { persistentCache?: unknown } }) {
+        if (config.compilation?.persistentCache === false)
+          return config
+        if (firstTime(FARM_CACHE_NOTICE))
+          ctx.upscaler.report.info(FARM_CACHE_NOTICE)
+        return { ...config, compilation: { ...config.compilation, persistentCache: false } }
+      },
       // where Farm serves the output from, for the URLs of enhanced images
       configResolved(config: { root?: string, compilation?: { root?: string, output?: { publicPath?: string } } }) {
         ctx.configure({ root: config.root ?? config.compilation?.root ?? process.cwd() })
@@ -89,6 +99,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
   }
   return meta.framework === 'vite' ? [main, pages] : main
 }
+
+const FARM_CACHE_NOTICE = '[unplugin-upscale] Farm\'s persistent cache is off for this build: it drops the images plugins emit (unplugin-upscale keeps its own cache of enhanced images).'
 
 /**
  * Next.js serves only what its own asset handling emits (`/_next/static/`): images emitted by the

@@ -133,3 +133,25 @@ describe('resolveOptions: reliability', () => {
     expect(() => resolve(options)).toThrow(message)
   })
 })
+
+describe('resolveOptions: credentials in URLs that do not parse', () => {
+  // each was printed in full before (issue 21, case 8)
+  const cases = [
+    ['apiUrl', 'https://bob:hunter2secret@api.example.com:99999'],
+    ['apiUrl', 'https://bob:hunter2secret@api example.com'],
+    ['apiUrl', 'bob:hunter2secret@api.example.com'],
+    ['callbackUrl', 'ftp://bob:hunter2secret@hooks.example.com'],
+  ] as const
+  for (const [option, url] of cases) {
+    it(`${option}: ${url.replace('hunter2secret', '…')}`, () => {
+      expect(() => resolve({ [option]: url })).toThrow(/\*\*\*@/)
+      expect(() => resolve({ [option]: url })).not.toThrow(/hunter2secret|bob/)
+    })
+  }
+  it('remoteCache.url', () => {
+    for (const url of ['https://bob:hunter2secret@cache.example.com:99999', 'bob:hunter2secret@cache.example.com']) {
+      expect(() => resolve({ remoteCache: { url } })).toThrow(/remoteCache\.url.*\*\*\*@/)
+      expect(() => resolve({ remoteCache: { url } })).not.toThrow(/hunter2secret|bob/)
+    }
+  })
+})

@@ -12,13 +12,13 @@ describe('bundlers stay out of the core', () => {
     expect(files.length).toBeGreaterThan(10)
     for (const file of files) {
       const text = await readFile(join(ROOT, 'src/core', file), 'utf8')
-      expect(text, file).not.toMatch(/webpack|rspack|esbuild|ROLLUP_FILE_URL|__VITE_ASSET__/)
+      expect(text, file).not.toMatch(/webpack|rspack|esbuild|rolldown|turbopack|next\.js|\bbun\b|\bfarm\b|ROLLUP_FILE_URL|__VITE_ASSET__/i)
     }
   })
 
   it('an unsupported bundler fails when the plugin is created, naming the supported ones', () => {
-    const meta = { framework: 'farm' } as Parameters<typeof unpluginFactory>[1]
-    expect(() => unpluginFactory({}, meta)).toThrow('[unplugin-upscale] farm is not supported; unplugin-upscale works with vite, rollup, webpack, rspack, esbuild')
+    const meta = { framework: 'parcel' } as unknown as Parameters<typeof unpluginFactory>[1]
+    expect(() => unpluginFactory({}, meta)).toThrow('[unplugin-upscale] parcel is not supported; unplugin-upscale works with vite, rollup, rolldown, webpack, rspack, esbuild, bun, farm')
   })
 })
 

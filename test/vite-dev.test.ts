@@ -19,6 +19,9 @@ function slowEngine(delay: number): { engine: Engine, calls: unknown[] } {
   return { calls, engine: { ...engine, enhance } }
 }
 
+/** The app's own module: the dev server pays only for what the app imports */
+const APP = `import a from './bird.png?scale=2&upscale'\nexport default a\n`
+
 async function devServer(dir: string, engine: Engine, base = '/') {
   const server: ViteDevServer = await createServer({
     root: dir,
@@ -30,6 +33,10 @@ async function devServer(dir: string, engine: Engine, base = '/') {
   })
   await server.listen()
   onTestFinished(() => server.close())
+  const { port: p } = server.httpServer!.address() as AddressInfo
+  // as a browser loads the app: the page's module first, which imports the images the tests ask for
+  await writeFile(join(dir, 'src/main.js'), APP)
+  await fetch(`http://127.0.0.1:${p}${base}src/main.js`).then(r => r.text())
   // what the dev server tells the browser
   const messages: Array<{ type: string }> = []
   const hot = server.environments.client.hot

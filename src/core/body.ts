@@ -24,6 +24,16 @@ export async function readBounded(
   return Buffer.concat(chunks, size)
 }
 
+/**
+ * A URL as messages may print it, whether or not it parses: any user name and password before an
+ * `@` in its authority (`https://bob:pw@host`, or `bob:pw@host` without a scheme) become `***`.
+ */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/(\/\/)[^/?#]*@/g, '$1***@')
+    .replace(/^(?![a-z][a-z\d+.-]*:\/\/)[^/?#@]*@/i, '***@')
+}
+
 /** The text with `secret` (when there is one) replaced by `***`. */
 export function redact(text: string, secret: string | undefined): string {
   return secret ? text.split(secret).join('***') : text

@@ -107,10 +107,10 @@ export class UpscaleContext {
     if (!resolved)
       return null
     const full = resolved + id.slice(q)
-    if (importer) {
-      const set = this.importers.get(full) ?? new Set()
-      this.importers.set(full, set.add(importer.split('?')[0]))
-    }
+    // a request straight from a client has no importer, or (Vite 6+) the root's index.html as one;
+    // a page's own `?upscale` URLs are recorded by `reference`
+    if (importer && !/\.html?$/.test(importer))
+      this.remember(full, importer)
     if (this.composeWith) {
       const { ours, theirs } = splitQuery(full)
       if ([...theirs.keys()].length)
@@ -161,7 +161,10 @@ export class UpscaleContext {
     }
     switch (outcome.status) {
       case 'notCached':
-        this.enhanceInBackground(id, file, params)
+        // the dev server pays only for what the app's own modules import, not for any query a
+        // client makes up: a request no module led to gets the original, and nothing is sent
+        if (this.importedBy(id))
+          this.enhanceInBackground(id, file, params)
         return original()
       case 'held':
         upscaler.report.imageFinished('held', undefined, id)
@@ -235,6 +238,7 @@ export class UpscaleContext {
     const full = await this.resolveId(hookContext, url.replaceAll('&amp;', '&'), importer)
     if (!full)
       throw new UpscaleError(`cannot resolve ${url} in ${this.upscaler.show(importer)}`)
+    this.remember(full, importer)
     const request = this.parse(full)!
     const { upscaler } = this
     if (!upscaler.options.filter(request.file))
@@ -272,6 +276,21 @@ export class UpscaleContext {
       return { kind: 'dev', url: devUrl(this.dev.base, image.key, image.ext) }
     }
     return { kind: 'image', image, file }
+  }
+
+  private remember(id: string, importer: string): void {
+    const set = this.importers.get(id) ?? new Set()
+    this.importers.set(id, set.add(importer.split('?')[0]))
+  }
+
+  /** Whether a module of the app (or a stylesheet, or a page) refers to this import. */
+  private importedBy(id: string): boolean {
+    const key = withoutBundlerKeys(id)
+    for (const [known, by] of this.importers) {
+      if (by.size > 0 && withoutBundlerKeys(known) === key)
+        return true
+    }
+    return false
   }
 
   /** How an image that is done counts: enhanced when made now, or in the background for this id. */
@@ -316,6 +335,15 @@ export class UpscaleContext {
       .catch(error => hooks()?.failed(this.upscaler.failure(this.describe(id), error)))
       .finally(() => this.enhancing.delete(id))
   }
+}
+
+/** An id without the query keys bundlers add (`import`, `t`, `v`…), to compare imports by. */
+function withoutBundlerKeys(id: string): string {
+  const q = id.indexOf('?')
+  const query = new URLSearchParams(id.slice(q + 1))
+  for (const key of ['import', 't', 'v', 'used', 'direct'])
+    query.delete(key)
+  return `${id.slice(0, q)}?${query}`
 }
 
 /** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */

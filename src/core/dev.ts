@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { DiskCache } from './cache'
-import { readFile } from 'node:fs/promises'
 
 /** Dev-server URLs of enhanced images: `<base>@upscale/<cache key>.<ext>`. */
 export const DEV_PREFIX = '@upscale/'
@@ -11,14 +10,21 @@ export function devUrl(base: string, key: string, ext: string): string {
   return `${base.endsWith('/') ? base : `${base}/`}${DEV_PREFIX}${key}.${ext}`
 }
 
-/** A connect middleware that serves enhanced images straight from the cache. */
+/**
+ * A connect middleware that serves enhanced images straight from the cache: only verified entries
+ * (regular files the cache wrote, matching their records), never a link planted at a name.
+ */
 export function devMiddleware(cache: () => DiskCache, makeAgain: (key: string) => Promise<void>) {
   return async (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
     const match = DEV_URL.exec((req.url ?? '').split('?')[0])
     if (!match)
       return next()
     const [, key, ext] = match
-    const read = () => readFile(cache().imagePath(key, ext === 'jpg' ? 'jpeg' : ext)).catch(() => undefined)
+    const format = ext === 'jpg' ? 'jpeg' : ext
+    const read = async (): Promise<Buffer | undefined> => {
+      const found = await cache().lookup(key).catch(() => undefined)
+      return found && 'entry' in found && found.entry.record.format === format ? found.entry.data : undefined
+    }
     let data = await read()
     if (!data) {
       // gone from the cache since the page got its URL (the cache was cleared): make it again

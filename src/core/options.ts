@@ -1,6 +1,7 @@
 import type { Options, ResolvedOptions } from '../types'
 import type { RemoteSettings } from './cache/remote'
 import { resolve } from 'node:path'
+import { redactUrl } from './body'
 import { defaultCacheDir } from './cache/layout'
 import { UpscaleError } from './errors'
 import { createFileFilter } from './filter'
@@ -120,7 +121,7 @@ export function resolveOptions(
     fail('apiUrl', `must not carry a user name or password (got ${JSON.stringify(`${url.protocol}//***@${url.host}`)}): give the API token as the \`token\` option or UPSCALE_API_TOKEN`)
   }
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
-    fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(apiUrl)})`)
+    fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(redactUrl(apiUrl))})`)
 
   if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir === ''))
     fail('cacheDir', 'must be a non-empty path')
@@ -147,7 +148,7 @@ export function resolveOptions(
     fail('publicUrl', 'must be a function (file) => string | undefined')
   const callbackUrl = nonEmpty('callbackUrl', o.callbackUrl)
   if (callbackUrl !== undefined && !/^https?:\/\/[^/]/.test(callbackUrl))
-    fail('callbackUrl', `must be an http(s) URL (got ${JSON.stringify(callbackUrl)})`)
+    fail('callbackUrl', `must be an http(s) URL (got ${JSON.stringify(redactUrl(callbackUrl))})`)
 
   const remoteCache = resolveRemote(o.remoteCache, env)
 
@@ -195,7 +196,7 @@ function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): 
   if (parsed && (parsed.username || parsed.password))
     fail('remoteCache.url', `must not carry a user name or password (got "${parsed.protocol}//***@${parsed.host}"): give the token as \`remoteCache.token\` or UPSCALE_REMOTE_CACHE_TOKEN`)
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
-    fail('remoteCache.url', `must be an http(s) URL (got ${JSON.stringify(url)})`)
+    fail('remoteCache.url', `must be an http(s) URL (got ${JSON.stringify(redactUrl(url ?? ''))})`)
   const protocol = oneOf('remoteCache.protocol', given.protocol ?? 'turbo', ['turbo', 'http'] as const, true)
   // Vercel takes no team for a personal account; turborepo-remote-cache needs one (it answers 400)
   const team = nonEmpty('remoteCache.team', given.team)

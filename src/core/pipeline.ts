@@ -1,6 +1,7 @@
 import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, ScaleFactor, SourceInfo, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
-import { lstat, open } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, open, stat } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
 import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
@@ -167,7 +168,8 @@ export class Pipeline {
       const same = width === full && target === entry.record.format && params.quality === undefined
       const resize = width === full ? undefined : width
       const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
-      return this.image(file, final, base, params, `-${width}w`)
+      // the enhanced image itself keeps its own name, so a page that also imports it ships one file
+      return this.image(file, final, base, params, same ? '' : `-${width}w`)
     }))
     return { status: 'done', images } as VariantsOutcome
   }
@@ -434,7 +436,11 @@ const MAX_SOURCE_BYTES = 256 * 1024 * 1024
 async function readSource(file: string): Promise<Buffer> {
   let handle
   try {
-    handle = await open(file, 'r')
+    // checked before it is opened (a link to an image is fine), and opened so that a FIFO or a
+    // device swapped in meanwhile cannot block: O_NONBLOCK
+    if (!(await stat(file)).isFile())
+      throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
     const info = await handle.stat()
     if (!info.isFile())
       throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')

@@ -162,6 +162,22 @@ export class Reporter {
     }
   }
 
+  /**
+   * Take in what another build reported that ran at the same time (a client and a server
+   * compilation, each with a plugin of its own): an image both saw counts once, as this one ended it.
+   */
+  absorb(other: Reporter): void {
+    for (const id of other.images)
+      this.images.add(id)
+    for (const [id, ended] of other.outcomes) {
+      if (!this.outcomes.has(id))
+        this.imageFinished(ended.outcome, ended.engine, id)
+    }
+    this.submitted += other.submitted
+    this.apiWaitMs = Math.max(this.apiWaitMs, other.apiWaitMs)
+    this.started = Math.min(this.started, other.started)
+  }
+
   /** images, cache hits, enhanced (local/API), failed, time waiting on the API, billable tasks. */
   summaryLine(remote?: RemoteStats): string {
     const { local, api, other } = this.enhanced

@@ -1,3 +1,4 @@
+import type { Reporter } from './report'
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { InFlight, RateLimiter, Semaphore } from './limits'
@@ -16,6 +17,30 @@ export function firstTime(notice: string): boolean {
     return false
   notices.add(notice)
   return true
+}
+
+/** Builds of one cache that run at once in this process, and the reports of those that ended first. */
+const buildsByCacheDir = new Map<string, { running: number, ended: Reporter[] }>()
+
+/** A build of this cache starts. */
+export function buildStarted(cacheDir: string): void {
+  const builds = buildsByCacheDir.get(cacheDir) ?? { running: 0, ended: [] }
+  builds.running++
+  buildsByCacheDir.set(cacheDir, builds)
+}
+
+/**
+ * A build ends: while others of the same cache still run, its report waits for them (undefined);
+ * the last one to end gets the reports of the others, for one summary of them all.
+ */
+export function buildEnded(cacheDir: string, report: Reporter): Reporter[] | undefined {
+  const builds = buildsByCacheDir.get(cacheDir)
+  if (!builds || --builds.running <= 0) {
+    buildsByCacheDir.delete(cacheDir)
+    return builds?.ended ?? []
+  }
+  builds.ended.push(report)
+  return undefined
 }
 
 const inFlightByCacheDir = new Map<string, InFlight<unknown>>()

@@ -7,7 +7,7 @@ import { displayPath, UpscaleError } from './errors'
 import { resolveOptions } from './options'
 import { Pipeline } from './pipeline'
 import { Reporter } from './report'
-import { firstTime } from './state'
+import { buildEnded, buildStarted, firstTime } from './state'
 
 export const NO_TOKEN_NOTICE = '[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.'
 
@@ -22,6 +22,8 @@ export class Upscaler {
   readonly report: Reporter
   readonly engine: Engine
   pipeline: Pipeline
+  /** between startBuild and endBuild */
+  private building = false
   /** billable cache misses that were not sent in this build (offline, dry run, maxTasks), by label */
   private held: Array<{ label: string, reason: HeldReason }> = []
 
@@ -59,6 +61,9 @@ export class Upscaler {
     this.report.reset()
     this.pipeline.reset()
     this.held = []
+    if (!this.building)
+      buildStarted(this.options.cacheDir)
+    this.building = true
   }
 
   /** An image was not sent: it is listed (and for offline and maxTasks, fails) when the build ends. */
@@ -84,10 +89,17 @@ export class Upscaler {
       await remote.close()
       await recordRemoteStats(pipeline.cache, remote.stats)
     }
+    // builds of this cache that ran at once (a client and a server compilation) print one summary
+    const others = this.building ? buildEnded(options.cacheDir, this.report) : []
+    this.building = false
     if (prune) {
       const { maxAge, maxSize } = options
       await pruneIfDue(pipeline.cache, { maxAge, maxSize, used: pipeline.used, written: pipeline.written })
-      this.report.summary(remote?.stats)
+      if (others) {
+        for (const report of others)
+          this.report.absorb(report)
+        this.report.summary(remote?.stats)
+      }
     }
     const held = this.held
     this.held = []

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ResolvedConfig, ViteDevServer } from 'vite'
 import type { UpscaleContext } from '../core/context'
 import type { ProcessedImage } from '../core/pipeline'
@@ -13,6 +14,37 @@ import { assetFileName } from '../emit/vite'
 interface Reloadable {
   moduleGraph: { getModuleById: (id: string) => object | undefined, invalidateModule: (module: object) => void }
   reloadModule: (module: object) => Promise<void>
+}
+
+/**
+ * A `?upscale` request for a file Vite would not serve (outside `server.fs.allow`, in
+ * `server.fs.deny`, `/@fs/` beyond the allowed roots) gets Vite's own answer, a 403, before the
+ * plugin reads, uploads or pays for anything: a query must not widen what the dev server serves.
+ */
+function fileRules(server: ViteDevServer) {
+  let allowed: ((file: string, server: ViteDevServer) => boolean) | undefined
+  return async (req: IncomingMessage, res: ServerResponse, next: () => void): Promise<void> => {
+    const url = req.url ?? ''
+    if (!UPSCALE_ID.test(url))
+      return next()
+    const { base, root } = server.config
+    let path: string
+    try {
+      path = decodeURIComponent(url.slice(0, url.indexOf('?')))
+    }
+    catch {
+      res.statusCode = 400
+      res.end()
+      return
+    }
+    const within = path.startsWith(base) ? `/${path.slice(base.length)}` : path
+    const file = within.startsWith('/@fs/') ? within.slice('/@fs'.length) : posix.join(root, within)
+    allowed ??= ((await import('vite')) as unknown as { isFileServingAllowed: typeof allowed }).isFileServingAllowed
+    if (allowed!(file, server))
+      return next()
+    res.statusCode = 403
+    res.end(`The request url "${path}" is outside of Vite serving allow list.`)
+  }
 }
 
 /** The placeholder a page's `?upscale` URL stands as until the bundle has the file (see `html`). */
@@ -61,6 +93,7 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
     },
 
     configureServer(server: ViteDevServer) {
+      server.middlewares.use(fileRules(server))
       server.middlewares.use(ctx.devMiddleware())
       ctx.setDevHooks({
         async ready(id) {

@@ -106,7 +106,6 @@ export const bundlers = {
         output: { path: out, publicPath: '/static/', targetEnv: 'node', format: 'esm', entryFilename: '[entryName].mjs' },
         minify: false,
         presetEnv: false,
-        persistentCache: false,
       },
     }
     const script = `import { build } from ${JSON.stringify(import.meta.resolve('@farmfe/core'))}

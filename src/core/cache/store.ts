@@ -136,7 +136,8 @@ export class DiskCache extends CacheLayout {
  * and reading no more than `limit` + 1 bytes (a record says how large its image is).
  */
 async function readNoFollow(path: string, limit = 1 << 20): Promise<{ data: Buffer, info: Stats }> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  // O_NONBLOCK: a FIFO planted at the name opens at once (and is then refused), never blocks
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   try {
     const info = await handle.stat()
     if (!info.isFile())

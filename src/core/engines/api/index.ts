@@ -42,6 +42,22 @@ export function createApiEngine(settings: ApiSettings): Engine {
     limits.state.tokenRejected = true
   }
   const tasks = new TaskClient(http, settings.apiUrl, rejectToken, tooLong)
+  /** when each task's deadline falls, by its signal: a wait that would outlast it fails at once */
+  const endsAt = new WeakMap<AbortSignal, number>()
+  /** a rate-limit wait (a Retry-After may have paused it) that ends with the task's deadline */
+  const rateWait = (signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
+    if (signal.aborted)
+      return reject(tooLong())
+    const onAbort = (): void => reject(tooLong())
+    signal.addEventListener('abort', onAbort, { once: true })
+    limits.rate.wait().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+  /** A Retry-After longer than the task has left ends it now, rather than when the deadline hits. */
+  const checkWait = (error: Retryable, signal: AbortSignal): void => {
+    const left = (endsAt.get(signal) ?? Infinity) - Date.now()
+    if (error.waitMs !== undefined && error.waitMs > left)
+      throw new ApiError(`${error.message}; the API asks to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After), more than taskTimeout (${settings.taskTimeout / 1000} s) leaves`)
+  }
   const delay = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
     if (signal.aborted)
       return reject(tooLong())
@@ -82,7 +98,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     while (true) {
       await delay(wait, deadline)
       wait = Math.min(wait * 1.25, settings.pollInterval * 4)
-      await limits.rate.wait()
+      await rateWait(deadline)
       try {
         const next = await tasks.get(task.task_id!, deadline)
         failures = 0
@@ -95,6 +111,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
         // the task is submitted (and maybe billed): give up on it rather than submit it again
         if (++failures > settings.retries)
           throw new ApiError(`polling task ${task.task_id} failed ${failures} times in a row; the last: ${error.message}`)
+        checkWait(error, deadline)
         if (error.waitMs)
           limits.rate.pause(error.waitMs)
       }
@@ -129,7 +146,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     const scale = req.auto ? undefined : req.scale
     for (;;) {
       try {
-        await limits.rate.wait()
+        await rateWait(deadline)
         const task = await tasks.submit({ upload, type: req.type, scale, sync, callbackUrl }, deadline)
         if (!task.task_id)
           throw new ApiError('the submit answered a task without a task_id')
@@ -150,6 +167,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     history.push(error.message)
     if (history.length > settings.retries)
       throw new ApiError(`gave up after ${history.length} attempts: ${history.map((h, i) => `${i + 1}) ${h}`).join('; ')}`)
+    checkWait(error, deadline)
     if (error.waitMs !== undefined)
       limits.rate.pause(error.waitMs)
     await delay(error.waitMs ?? backoff(history.length - 1, settings.retryDelay), deadline)
@@ -233,7 +251,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
   /** The task an earlier build journaled, as the service sees it now; undefined when it is forgotten. */
   async function resumed(taskId: string, deadline: AbortSignal): Promise<TaskData | undefined> {
     try {
-      await limits.rate.wait()
+      await rateWait(deadline)
       return await tasks.get(taskId, deadline)
     }
     catch (error) {
@@ -249,6 +267,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     const upload = req.tasks?.resume ? undefined : await prepare(req)
     // a timer of our own: a bare AbortSignal.timeout() can be collected, and then never fires
     const task = new AbortController()
+    endsAt.set(task.signal, Date.now() + settings.taskTimeout)
     const timer = setTimeout(() => task.abort(), settings.taskTimeout)
     try {
       return await attempts(req, upload, task.signal)
