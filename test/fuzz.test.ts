@@ -110,7 +110,7 @@ describe('fuzzing', () => {
     })
     await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const http = new Transport({ timeout: 5000, token: 'fuzz-token' })
+    const http = new Transport({ timeout: 5000, token: 'fuzz-token', apiUrl: url })
     onTestFinished(async () => {
       await http.close()
       server.closeAllConnections()

@@ -1,16 +1,14 @@
 // Issue 11's cases, each reproduced as the adversary did it, and shown fixed: bodies and pixels
 // that would exhaust memory, results paid for twice, a cache tricked into leaving its folder,
 // credentials in URLs and server answers, and the smaller ones.
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
 import { execFile } from 'node:child_process'
 import { lstat, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:http'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { createGzip } from 'node:zlib'
 import sharp from 'sharp'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { enhancementKey } from '../src/core/cache'
 import { sealOf } from '../src/core/cache/record'
 import { resolveOptions } from '../src/core/options'
@@ -21,17 +19,6 @@ const run = promisify(execFile)
 const BIN = resolve(import.meta.dirname, '../dist/cli.js')
 const MAIN = `import a from './bird.png?scale=2&upscale'; globalThis.result = { a }`
 const API_VERSION = (url: string) => ({ id: 'api', version: `${new URL(url).origin}#1` })
-
-/** A small HTTP server on 127.0.0.1 that answers every request with `handler`, closed after the test. */
-async function hostile(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler)
-  await new Promise<void>(r => s.listen(0, '127.0.0.1', r))
-  onTestFinished(() => new Promise<void>((r) => {
-    s.closeAllConnections()
-    s.close(() => r())
-  }))
-  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/result.png`
-}
 
 /** Bytes forever, as fast as the socket takes them, until the client goes away. */
 function endless(res: ServerResponse, chunk = Buffer.alloc(64 * 1024, 1), everyMs = 0): void {
@@ -56,32 +43,32 @@ async function build(dir: string, options: object) {
 describe('1. every request has a deadline through its whole body, every body a cap', () => {
   it('a result URL that streams forever is cut at maxResultBytes (was: 8 GB in 42 s)', { timeout: 60_000 }, async () => {
     const s = await server()
-    s.inject({ imageUrl: await hostile((_, res) => endless(res)) })
+    s.inject({ route: 'result', respond: (_, res) => endless(res) })
     const dir = await tempProject()
     const r = await build(dir, apiOptions(s, { timeout: 5000, retries: 0, maxResultBytes: 32 * 1024 * 1024 }))
     expect(r.code).toBe(1)
-    expect(r.output).toMatch(/GET \/result\.png answered with more than 33554432 bytes \(option `maxResultBytes` for results\); nothing more was read/)
+    expect(r.output).toMatch(/GET \/results\/[\w-]+\.png answered with more than 33554432 bytes \(option `maxResultBytes` for results\); nothing more was read/)
     expect(r.maxRssMb).toBeLessThan(700)
     console.info(`endless body: failed after ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB`)
   })
 
   it('a trickle that never ends is cut by `timeout`, however much it has sent', { timeout: 60_000 }, async () => {
     const s = await server()
-    s.inject({ imageUrl: await hostile((_, res) => endless(res, Buffer.alloc(1024, 1), 20)) })
+    s.inject({ route: 'result', respond: (_, res) => endless(res, Buffer.alloc(1024, 1), 20) })
     const dir = await tempProject()
     const r = await build(dir, apiOptions(s, { timeout: 2000, retries: 0 }))
     expect(r.code).toBe(1)
-    expect(r.output).toMatch(/GET \/result\.png failed: no answer within timeout \(2 s\)/)
+    expect(r.output).toMatch(/GET \/results\/[\w-]+\.png failed: no answer within timeout \(2 s\)/)
     // one download attempt of 2 s, plus the build around it
     expect(r.seconds).toBeLessThan(15)
   })
 
   it('a 2 GB Content-Length is refused before a byte of it is read (was: 6.2 GB peak)', { timeout: 60_000 }, async () => {
     const s = await server()
-    s.inject({ imageUrl: await hostile((_, res) => {
+    s.inject({ route: 'result', respond: (_, res) => {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(2 * 1024 ** 3) })
       res.write(Buffer.alloc(1024))
-    }) })
+    } })
     const dir = await tempProject()
     const r = await build(dir, apiOptions(s, { retries: 0 }))
     expect(r.output).toMatch(/answered with more than 134217728 bytes/)
@@ -100,10 +87,10 @@ describe('1. every request has a deadline through its whole body, every body a c
     const bomb = Buffer.concat(parts)
     expect(bomb.length).toBeLessThan(2_000_000)
     const s = await server()
-    s.inject({ imageUrl: await hostile((_, res) => {
+    s.inject({ route: 'result', respond: (_, res) => {
       res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip', 'content-length': bomb.length })
       res.end(bomb)
-    }) })
+    } })
     const dir = await tempProject()
     const r = await build(dir, apiOptions(s, { retries: 0, maxResultBytes: 16 * 1024 * 1024 }))
     expect(r.output).toMatch(/answered with more than 16777216 bytes/)
@@ -142,7 +129,7 @@ describe('2. pixel limits come before any allocation', () => {
     png.writeUInt32BE(16000, 16)
     png.writeUInt32BE(16000, 20)
     const s = await server()
-    s.inject({ imageUrl: await hostile((_, res) => res.end(png)) })
+    s.inject({ route: 'result', respond: (_, res) => res.end(png) })
     const dir = await tempProject()
     await expect(viteBuild(dir, MAIN, api(s))).rejects.toThrow(/it is 16000×16000 px, more than maxOutputPixels \(50000000\); it was not decoded/)
     expect((await listFiles(join(dir, '.cache'))).filter(f => !f.endsWith('.task.json'))).toEqual([])

@@ -39,8 +39,26 @@ export async function inspect(source: Uint8Array): Promise<SourceInfo> {
     throw new ImageError(`${format.toUpperCase()} images are not supported; the supported formats are ${SUPPORTED_INPUT}`)
   if ((meta.pages ?? 1) > 1)
     throw new ImageError(`animated or multi-page images are not supported (${meta.pages} pages)`)
+  // sharp reads an animated PNG as its first frame alone: it would be flattened without a word
+  if (format === 'png' && isAnimatedPng(source))
+    throw new ImageError('it is an animated PNG (APNG), and animated images are not supported: only its first frame would be enhanced; export a still image')
   const { width, height } = orientedSize(meta)
   return { format, width, height, depth: meta.depth === 'ushort' && (format === 'png' || format === 'tiff') ? 16 : 8 }
+}
+
+/** A PNG with an `acTL` chunk (before its image data) is an APNG. */
+function isAnimatedPng(data: Uint8Array): boolean {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  for (let at = 8; at + 8 <= view.length;) {
+    const length = view.readUInt32BE(at)
+    const type = view.toString('latin1', at + 4, at + 8)
+    if (type === 'acTL')
+      return true
+    if (type === 'IDAT' || type === 'IEND')
+      return false
+    at += 12 + length
+  }
+  return false
 }
 
 function orientedSize(meta: Metadata): { width: number, height: number } {

@@ -301,7 +301,7 @@ export class Pipeline {
         if (again)
           return again
         // the shared tier: another machine may have paid for it already
-        const shared = await this.readRemote(key, file)
+        const shared = await this.readRemote(key, request)
         if (shared)
           return shared
         // a task an earlier build paid for and never cached is resumed, which costs nothing more
@@ -316,12 +316,26 @@ export class Pipeline {
     return typeof made === 'string' ? { held: made } : { entry: made, fresh: !this.fromRemote.has(key) }
   }
 
-  /** An entry from the remote tier, verified and written to the disk cache first; else undefined. */
-  private async readRemote(key: string, file: string): Promise<CacheEntry | undefined> {
+  /**
+   * An entry from the remote tier, verified and written to the disk cache first; else undefined.
+   * It passes what an API result passes: no larger than `maxOutputPixels` (read from its record,
+   * before its image is looked at), and the source at the scale asked for.
+   */
+  private async readRemote(key: string, request: EnhanceRequest): Promise<CacheEntry | undefined> {
+    const { file, info, scale } = request
     const blob = await this.remote?.get(key)
     if (!blob)
       return undefined
-    const unpacked = await unpackEntry(blob, key)
+    const checks = (record: { width: number, height: number }): string | undefined => {
+      if (record.width * record.height > this.maxOutputPixels)
+        return `it is ${record.width}×${record.height} px, more than maxOutputPixels (${(this.maxOutputPixels / 1e6).toFixed(1)} MP)`
+      const near = (w: number, h: number): boolean =>
+        Math.abs(record.width - w * scale) <= 2 && Math.abs(record.height - h * scale) <= 2
+      if (!near(info.width, info.height) && !near(info.height, info.width))
+        return `it is ${record.width}×${record.height} px, not ${scale}x of the ${info.width}×${info.height} source`
+      return undefined
+    }
+    const unpacked = await unpackEntry(blob, key, checks)
     if ('corrupt' in unpacked) {
       // made again below, and the upload replaces it
       this.remote!.rejected(key, `${file}: ${unpacked.corrupt}`)

@@ -24,7 +24,10 @@ export interface NextConfigLike {
   [key: string]: unknown
 }
 
-type ConfigFunction<C> = (phase: string, context: { defaultConfig: any }) => C | Promise<C>
+/** what a wrapped config function gives Next */
+type Wrapped<C> = ConfigFunction<C & NextConfigLike>
+
+type ConfigFunction<C> = (phase: string, context?: { defaultConfig: any }) => C | Promise<C>
 
 const loaderPath = (): string => fileURLToPath(new URL('./next-loader.cjs', import.meta.url))
 
@@ -94,8 +97,8 @@ function wrap(nextConfig: NextConfigLike, service: NextService): NextConfigLike 
  * and Turbopack. The enhanced file is handed to Next's own image handling, so it is served from
  * `/_next/static/media/`, `next/image` optimises it, and a metadata import is a `StaticImageData`.
  */
-export function withUpscale<C extends object = NextConfigLike>(nextConfig: C, options?: Options): C
-export function withUpscale<C extends object>(nextConfig: ConfigFunction<C>, options?: Options): ConfigFunction<C>
+export function withUpscale<C extends object>(nextConfig: ConfigFunction<C>, options?: Options): Wrapped<C>
+export function withUpscale<C extends object = NextConfigLike>(nextConfig: C, options?: Options): C & NextConfigLike
 export function withUpscale(nextConfig?: undefined, options?: Options): NextConfigLike
 export function withUpscale(nextConfig: any = {}, options?: Options): any {
   const service = new NextService(options, { dev: () => process.env.NODE_ENV === 'development' })

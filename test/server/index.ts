@@ -41,6 +41,14 @@ export interface Fault {
   misreport?: boolean
   /** submit: the task's result URL is this one (a hostile or broken storage host) */
   imageUrl?: string
+  /** submit: the task object leaves out image_width and image_height */
+  noDims?: boolean
+  /** submit: the result is resized to this width × height (a result of the wrong size) */
+  resultSize?: [number, number]
+  /** any route: answer with this handler instead (a hostile storage behind the API's own result URL) */
+  respond?: (req: IncomingMessage, res: ServerResponse) => void
+  /** any route: answer with this redirect (status, Location) instead */
+  redirect?: { status: number, location: string }
   /** submit: the task id carries the token, as a careless server might echo it */
   echoToken?: boolean
   /** poll: answer 200 with a task object that has no state */
@@ -57,6 +65,7 @@ interface Task {
   result?: { data: Buffer, ext: string, width: number, height: number }
   misreport?: boolean
   imageUrl?: string
+  noDims?: boolean
   created: number
   completed?: number
 }
@@ -176,7 +185,10 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
         state: task.state,
         state_detail: task.detail || STATE_DETAIL[task.state] || 'Unknown',
         progress: task.state === 1 ? 100 : task.state === 4 ? 50 : 0,
-        ...(done ? { image: task.imageUrl ?? `${url}/results/${task.id}.${task.result!.ext}`, image_width: task.result!.width + (task.misreport ? 1 : 0), image_height: task.result!.height } : {}),
+        ...(done ? { image: task.imageUrl ?? `${url}/results/${task.id}.${task.result!.ext}` } : {}),
+        ...(done && !task.noDims
+          ? { image_width: task.result!.width + (task.misreport ? 1 : 0), image_height: task.result!.height }
+          : {}),
         type: task.type,
         return_type: 1,
         created_at: Math.floor(task.created / 1000),
@@ -262,10 +274,14 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
         state = -3
       }
     }
-    const result = input ? await process(input, factor) : undefined
+    let result = input ? await process(input, factor) : undefined
     if (typeof result === 'number')
       state = result
-    const task: Task = { id: fault?.echoToken ? `${randomUUID()}-${token}` : randomUUID(), imageUrl: fault?.imageUrl, state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, created: Date.now() }
+    if (typeof result === 'object' && fault?.resultSize) {
+      const [width, height] = fault.resultSize
+      result = { ...result, width, height, data: await sharp(result.data).resize(width, height, { fit: 'fill' }).toBuffer() }
+    }
+    const task: Task = { id: fault?.echoToken ? `${randomUUID()}-${token}` : randomUUID(), imageUrl: fault?.imageUrl, state: 0, finalState: fault?.state ?? state, detail: '', polls: 0, type, result: typeof result === 'object' ? result : undefined, misreport: fault?.misreport, noDims: fault?.noDims, created: Date.now() }
     tasks.set(task.id, task)
     if (sync || (task.finalState < 0 && pollsToFinish === 0))
       finish(task)
@@ -341,6 +357,12 @@ export async function startScaleServer(options: ServerOptions = {}): Promise<Sca
         stats.authorizations.push(String(req.headers.authorization))
         if (req.headers.authorization !== `Bearer ${token}`)
           return json(res, 401, errorBody(401, 'Invalid token'))
+      }
+      if (fault?.respond)
+        return fault.respond(req, res)
+      if (fault?.redirect) {
+        res.writeHead(fault.redirect.status, { location: fault.redirect.location }).end()
+        return
       }
       if (fault?.status)
         return json(res, fault.status, errorBody(fault.status, fault.message ?? `injected ${fault.status}`, fault.shape), fault)

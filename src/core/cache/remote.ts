@@ -32,7 +32,11 @@ type Unpacked = { record: CacheRecord, image: Buffer } | { corrupt: string }
  * An artifact read back: its record (sealed, for this key) and its image (the size and SHA-256
  * the record says, and a header that decodes to the record's size and format); else why not.
  */
-export async function unpackEntry(blob: Buffer, key: string): Promise<Unpacked> {
+export async function unpackEntry(
+  blob: Buffer,
+  key: string,
+  accept?: (record: CacheRecord) => string | undefined,
+): Promise<Unpacked> {
   if (!blob.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC)))
     return { corrupt: 'it is not an unplugin-upscale entry' }
   const end = blob.indexOf(10, MAGIC.length)
@@ -42,6 +46,10 @@ export async function unpackEntry(blob: Buffer, key: string): Promise<Unpacked> 
   if (!('record' in parsed))
     return { corrupt: 'corrupt' in parsed ? parsed.corrupt : 'its record is of another cache format' }
   const { record } = parsed
+  // what the caller refuses (too many pixels, the wrong size) is refused before the image is read
+  const refused = accept?.(record)
+  if (refused)
+    return { corrupt: refused }
   const image = blob.subarray(end + 1)
   if (image.length !== record.bytes || sha256(image) !== record.sha256)
     return { corrupt: 'its image does not match the checksum in its record' }

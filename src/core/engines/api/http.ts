@@ -1,6 +1,7 @@
 import type { FormData } from 'undici'
 import { Agent, fetch } from 'undici'
-import { readBounded, redact } from '../../body'
+import { readBounded, redact, redactUrl } from '../../body'
+import { checkResultUrl, guardedLookup, UrlRefused } from './url-policy'
 
 /** A failure worth another try (429, 5xx, network, a timeout); anything else is final. */
 export class Retryable extends Error {
@@ -22,7 +23,15 @@ export interface RequestInit {
   auth: boolean
   /** the most bytes the body may have, counted after any decompression */
   maxBytes: number
+  /**
+   * 'api' (submit, poll): never redirected, so the source is never sent to another origin.
+   * 'result': each URL and redirect hop checked by the result URL policy (url-policy.ts).
+   */
+  kind?: 'api' | 'result'
 }
+
+/** How many redirects a result download follows */
+const MAX_HOPS = 5
 
 /**
  * The HTTP side of the API client: one undici Agent (opened on first use, closed when a build
@@ -31,8 +40,11 @@ export interface RequestInit {
  */
 export class Transport {
   private agent: Agent | undefined
+  private resultAgent: Agent | undefined
 
-  constructor(private readonly settings: { timeout: number, token: string, debug?: (line: string) => void }) {}
+  constructor(
+    private readonly settings: { timeout: number, token: string, apiUrl: string, debug?: (line: string) => void },
+  ) {}
 
   /** The text with the token (and anything the server echoed of it) replaced by `***`. */
   redact(text: string): string {
@@ -45,6 +57,34 @@ export class Transport {
    * the last byte read.
    */
   async request(url: string, init: RequestInit, deadline: AbortSignal, onDeadline: () => Error): Promise<HttpResponse> {
+    if (init.kind !== 'result')
+      return this.exchange(url, init, deadline, onDeadline)
+    let current = url
+    for (let hop = 0; ; hop++) {
+      try {
+        checkResultUrl(current, this.settings.apiUrl)
+      }
+      catch (error) {
+        if (error instanceof UrlRefused)
+          throw new UrlRefused(`${error.message}${hop ? ` (redirect ${hop} from ${JSON.stringify(redactUrl(url))})` : ''}; nothing was fetched`)
+        throw error
+      }
+      const res = await this.exchange(current, init, deadline, onDeadline)
+      const location = res.headers.get('location')
+      if (res.status < 300 || res.status >= 400 || !location)
+        return res
+      if (hop >= MAX_HOPS)
+        throw new ApiError(`the result URL redirected more than ${MAX_HOPS} times`)
+      current = new URL(location, current).href
+    }
+  }
+
+  private async exchange(
+    url: string,
+    init: RequestInit,
+    deadline: AbortSignal,
+    onDeadline: () => Error,
+  ): Promise<HttpResponse> {
     const started = Date.now()
     const what = `${init.method} ${new URL(url).pathname}`
     const { timeout } = this.settings
@@ -59,9 +99,15 @@ export class Transport {
         method: init.method,
         body: init.body,
         headers: init.auth ? { authorization: `Bearer ${this.settings.token}` } : {},
-        dispatcher: this.dispatcher(),
+        dispatcher: init.kind === 'result' ? this.resultDispatcher() : this.dispatcher(),
         signal: controller.signal,
+        redirect: 'manual',
       })
+      if (init.kind !== 'result' && res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => {})
+        throw new ApiError(`${what} answered HTTP ${res.status}, a redirect (to ${JSON.stringify(redactUrl(res.headers.get('location') ?? '?'))}); `
+          + 'requests to the API are never redirected, so that the image is not sent elsewhere: check `apiUrl`')
+      }
       const body = await readCapped(res, init.maxBytes, what)
       this.debug(`${what} → ${res.status} (${body.length} bytes, ${Date.now() - started} ms)`)
       return { status: res.status, headers: res.headers as unknown as Headers, body }
@@ -73,6 +119,8 @@ export class Transport {
       if (error instanceof ApiError || error instanceof Retryable)
         throw error
       const e = error as Error & { cause?: { code?: string, message?: string } }
+      if (e.cause?.code === 'EADDRREFUSED_BY_POLICY')
+        throw new UrlRefused(`the result URL ${JSON.stringify(redactUrl(url))}: ${e.cause.message}; nothing was fetched`)
       throw new Retryable(`${what} failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`)
     }
     finally {
@@ -82,13 +130,26 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    const agent = this.agent
+    const agents = [this.agent, this.resultAgent]
     this.agent = undefined
-    await agent?.close()
+    this.resultAgent = undefined
+    await Promise.all(agents.map(a => a?.close()))
   }
 
   private debug(line: string): void {
     this.settings.debug?.(this.redact(line))
+  }
+
+  /** result downloads: the address each connection goes to is checked too (DNS may point anywhere) */
+  private resultDispatcher(): Agent {
+    const { timeout } = this.settings
+    this.resultAgent ??= new Agent({
+      connect: { timeout, lookup: guardedLookup(new URL(this.settings.apiUrl).hostname) as never },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      keepAliveTimeout: 4_000,
+    })
+    return this.resultAgent
   }
 
   private dispatcher(): Agent {

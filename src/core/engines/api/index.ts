@@ -7,6 +7,7 @@ import { backoff } from '../../limits'
 import { sharedLimits } from '../../state'
 import { ApiError, Retryable, Transport } from './http'
 import { RETRYABLE_STATES, TaskClient } from './task'
+import { UrlRefused } from './url-policy'
 
 export { ApiError } from './http'
 export { errorMessage } from './task'
@@ -119,9 +120,18 @@ export function createApiEngine(settings: ApiSettings): Engine {
   }
 
   /** The result, checked by one decode: a whole image of the size the task reports. */
-  async function download(task: TaskData, deadline: AbortSignal): Promise<ResultImage> {
+  async function download(req: EnhanceRequest, task: TaskData, deadline: AbortSignal): Promise<ResultImage> {
     const maxBytes = settings.maxResultBytes
-    const res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes }, deadline, tooLong)
+    let res
+    try {
+      res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes, kind: 'result' }, deadline, tooLong)
+    }
+    catch (error) {
+      // a result URL the policy refuses is the task's end: neither downloaded again nor resumed
+      if (error instanceof UrlRefused)
+        throw new BadResult(`${error.message}. Results are fetched only over https or from the API's own origin, and never from a loopback, private, link-local or metadata address`)
+      throw error
+    }
     if (res.status === 404)
       throw new Retryable('the result URL answered 404 (expired or never stored)')
     if (res.status >= 500)
@@ -137,6 +147,15 @@ export function createApiEngine(settings: ApiSettings): Engine {
     }
     if (task.image_width && task.image_height && (info.width !== task.image_width || info.height !== task.image_height))
       throw new BadResult(`the API's result is ${info.width}×${info.height} px but the task says ${task.image_width}×${task.image_height}; nothing was cached`)
+    // no declared size: the result must still be the source at a scale asked for (auto: 1, 2 or 4), to a pixel or two
+    const scales = req.auto ? [1, 2, 4] : [req.scale]
+    const { width, height } = req.info
+    const near = (w: number, h: number, s: number): boolean =>
+      Math.abs(info.width - w * s) <= 2 && Math.abs(info.height - h * s) <= 2
+    const declared = Boolean(task.image_width && task.image_height)
+    // (either way round: the service may not apply the source's EXIF orientation)
+    if (!declared && !scales.some(s => near(width, height, s) || near(height, width, s)))
+      throw new BadResult(`the API's result is ${info.width}×${info.height} px, which is no ${scales.join(', ')}x of the ${width}×${height} source; nothing was cached`)
     return { ...info, data: res.body }
   }
 
@@ -184,7 +203,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
       try {
         if (!task.image)
           throw new Retryable('the task is complete but has no image URL')
-        return { task, result: await download(task, deadline) }
+        return { task, result: await download(req, task, deadline) }
       }
       catch (error) {
         if (error instanceof BadResult) {
