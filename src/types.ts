@@ -149,6 +149,13 @@ export interface Options {
     readOnly?: boolean
     /** ms one request may take @default 2000 */
     timeout?: number
+    /**
+     * Sign every artifact (HMAC-SHA256 over its key, the team and its bytes, Turborepo's
+     * `x-artifact-tag` format) and use only artifacts signed with this key. Without it, anyone who
+     * can write to the remote cache decides what your builds ship.
+     * @default UPSCALE_REMOTE_CACHE_SIGNATURE_KEY, or for `turbo` TURBO_REMOTE_CACHE_SIGNATURE_KEY
+     */
+    signatureKey?: string
   }
   /**
    * Cache only: never call the API. Every billable image missing from the cache is listed in one

@@ -190,7 +190,7 @@ function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): 
   if (given === undefined)
     return undefined
   if (typeof given !== 'object' || given === null)
-    fail('remoteCache', 'must be an object { url, protocol, token, team, readOnly }')
+    fail('remoteCache', 'must be an object { url, protocol, token, team, readOnly, timeout, signatureKey }')
   const url = nonEmpty('remoteCache.url', given.url)
   const parsed = url && URL.canParse(url) ? new URL(url) : undefined
   if (parsed && (parsed.username || parsed.password))
@@ -205,7 +205,11 @@ function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): 
   const timeout = given.timeout ?? 2000
   if (typeof timeout !== 'number' || !(timeout >= 1) || !Number.isFinite(timeout))
     fail('remoteCache.timeout', `must be a number ≥ 1 (got ${JSON.stringify(timeout)})`)
-  return { url: url!, protocol, token: nonEmpty('remoteCache.token', given.token), team, readOnly: given.readOnly ?? false, timeout }
+  const signatureKey = nonEmpty('remoteCache.signatureKey', given.signatureKey)
+    ?? nonEmpty('UPSCALE_REMOTE_CACHE_SIGNATURE_KEY', env.UPSCALE_REMOTE_CACHE_SIGNATURE_KEY)
+    ?? (protocol === 'turbo' ? nonEmpty('TURBO_REMOTE_CACHE_SIGNATURE_KEY', env.TURBO_REMOTE_CACHE_SIGNATURE_KEY) : undefined)
+  const token = nonEmpty('remoteCache.token', given.token)
+  return { url: url!, protocol, token, team, readOnly: given.readOnly ?? false, timeout, signatureKey }
 }
 
 function nonEmpty(name: string, value: unknown): string | undefined {

@@ -184,7 +184,7 @@ export class Reporter {
     const enhanced = local + api + other
     const by = [api && `${api} API`, local && `${local} local`, other && `${other} custom`].filter(Boolean).join(', ')
     const shared = remote
-      ? ` · remote cache: ${plural(remote.hits, 'hit')}, ${remote.misses} missed, ${plural(remote.uploads, 'upload')}${remote.rejected ? `, ${remote.rejected} rejected` : ''}${remote.off ? ` (off: ${remote.off})` : ''}`
+      ? ` · remote cache: ${plural(remote.hits, 'hit')}, ${remote.misses} missed, ${plural(remote.uploads, 'upload')}${remote.rejected ? `, ${remote.rejected} rejected` : ''}${remote.unsigned ? ', unsigned' : ''}${remote.off ? ` (off: ${remote.off})` : ''}`
       : ''
     return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')}${shared} · ${seconds(this.now() - this.started)}`
   }

@@ -56,8 +56,12 @@ export async function startNginx(): Promise<RemoteServer> {
   return { url: nginx.url, storage: join(dir, 'root', 'cache') }
 }
 
-/** turborepo-remote-cache with local storage and a static token. */
-export async function startTurboCache(): Promise<RemoteServer> {
+/**
+ * turborepo-remote-cache with local storage and a static token. It keeps artifacts' signatures
+ * (`x-artifact-tag`) only when it has TURBO_REMOTE_CACHE_SIGNATURE_KEY itself (`signed`), and then
+ * takes only signed uploads, as a signed Turborepo setup does.
+ */
+export async function startTurboCache({ signed = false } = {}): Promise<RemoteServer> {
   const bin = process.env.TURBO_REMOTE_CACHE_BIN
   if (!bin)
     throw new Error('set TURBO_REMOTE_CACHE_BIN to turborepo-remote-cache\'s dist/cli.js (.ci/run installs it: npm install turborepo-remote-cache in a temporary folder)')
@@ -66,7 +70,7 @@ export async function startTurboCache(): Promise<RemoteServer> {
   const port = await freePort()
   const token = `turbo-token-${port}`
   const child = spawn(process.execPath, [bin], {
-    env: { ...process.env, TURBO_TOKEN: token, STORAGE_PROVIDER: 'local', STORAGE_PATH: 'artifacts', STORAGE_PATH_USE_TMP_FOLDER: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: { ...process.env, TURBO_TOKEN: token, ...(signed ? { TURBO_REMOTE_CACHE_SIGNATURE_KEY: 'kept-by-the-server' } : {}), STORAGE_PROVIDER: 'local', STORAGE_PATH: 'artifacts', STORAGE_PATH_USE_TMP_FOLDER: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

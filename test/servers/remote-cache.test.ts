@@ -4,7 +4,10 @@
 import type { RemoteServer } from '../helpers/remote-servers'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { sealOf, sha256 } from '../../src/core/cache/record'
+import { packEntry } from '../../src/core/cache/remote'
 import { apiOptions, server } from '../helpers/api'
 import { childBuild, listFiles, tempProject } from '../helpers/project'
 import { startNginx, startTurboCache } from '../helpers/remote-servers'
@@ -15,7 +18,7 @@ import c from './head.jpg?scale=2&upscale'
 globalThis.result = { a, b, c }
 `
 
-const SERVERS: Record<string, { start: () => Promise<RemoteServer>, protocol: 'turbo' | 'http' }> = {
+const SERVERS: Record<string, { start: (o?: { signed?: boolean }) => Promise<RemoteServer>, protocol: 'turbo' | 'http' }> = {
   'nginx (WebDAV PUT)': { start: startNginx, protocol: 'http' },
   'turborepo-remote-cache': { start: startTurboCache, protocol: 'turbo' },
 }
@@ -33,7 +36,7 @@ async function runner(dir: string, name: string, options: object) {
 const settings = (remote: RemoteServer, protocol: 'turbo' | 'http') => ({ url: remote.url, protocol, token: remote.token, team: remote.team })
 
 /** The artifact files the server keeps. */
-const stored = async (remote: RemoteServer) => (await listFiles(remote.storage)).filter(f => !f.endsWith('.tmp'))
+const stored = async (remote: RemoteServer) => (await listFiles(remote.storage)).filter(f => !f.endsWith('.tmp') && !f.endsWith('.tag'))
 
 describe.each(Object.keys(SERVERS))('the remote cache on %s', (name) => {
   const { start, protocol } = SERVERS[name]
@@ -82,6 +85,38 @@ describe.each(Object.keys(SERVERS))('the remote cache on %s', (name) => {
     const third = await runner(dir, 'three', options)
     expect(api.stats.submits).toBe(2)
     expect(third.output).toMatch(/remote cache: 1 hit, 0 missed, 0 uploads/)
+  })
+
+  it('signed: a runner with the key uses signed artifacts; one rewritten by a writer without the key is refused and replaced', { timeout: 120_000 }, async () => {
+    const remote = await start({ signed: true })
+    const dir = await tempProject()
+    await writeFile(join(dir, 'src/main.js'), `import a from './bird.png?scale=2&upscale'\nglobalThis.result = { a }\n`)
+    const signed = { provider: 'local', remoteCache: { ...settings(remote, protocol), signatureKey: 'the-team-secret' } }
+    const one = await runner(dir, 'one', signed)
+    expect(one.output).toMatch(/remote cache: 0 hits, 1 missed, 1 upload/)
+    expect(one.output).not.toMatch(/unsigned/)
+    const two = await runner(dir, 'two', signed)
+    expect(two.output).toMatch(/1 image: 1 cached, 0 enhanced.*remote cache: 1 hit, 0 missed, 0 uploads/)
+
+    // the object, rewritten as a writer of the storage without the key would: a real, sealed entry of another image
+    const [object] = await stored(remote)
+    let text = await readFile(object)
+    if (text.subarray(0, 26).toString() === 'unplugin-upscale-signed-1 ')
+      text = text.subarray(text.indexOf(10) + 1)
+    const recordEnd = text.indexOf(10, text.indexOf(10) + 1)
+    const record = JSON.parse(text.subarray(text.indexOf(10) + 1, recordEnd).toString())
+    const image = await sharp({ create: { width: 576, height: 576, channels: 3, background: '#f0f' } }).png().toBuffer()
+    const forged = { ...record, bytes: image.length, sha256: sha256(image) }
+    delete forged.verified
+    forged.seal = sealOf(forged)
+    await writeFile(object, packEntry(forged, image))
+    const three = await runner(dir, 'three', signed)
+    expect(three.output).toMatch(/is not used: .*(it is not signed|its signature does not match)/)
+    expect(three.output).toMatch(/remote cache: 1 hit, 0 missed, 1 upload, 1 rejected/)
+    expect(three.bytes.some(b => b.equals(image))).toBe(false)
+    // replaced by a signed one: the next runner takes it
+    const four = await runner(dir, 'four', signed)
+    expect(four.output).toMatch(/remote cache: 1 hit, 0 missed, 0 uploads/)
   })
 
   it('readOnly downloads and never uploads', { timeout: 120_000 }, async () => {

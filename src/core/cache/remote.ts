@@ -1,4 +1,5 @@
 import type { CacheRecord } from './record'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Agent, request } from 'undici'
 import { readBounded, redact } from '../body'
 import { readOutputMeta } from '../image'
@@ -13,10 +14,38 @@ export interface RemoteSettings {
   readOnly: boolean
   /** ms one request may take; the breaker opens on the first failure, so a build loses at most this */
   timeout: number
+  /** HMAC-SHA256 key: artifacts are signed, and only signed ones are used */
+  signatureKey?: string
 }
 
 /** What a build did with the remote tier, for its summary and `cache stats`. */
-export interface RemoteStats { hits: number, misses: number, uploads: number, rejected: number, off?: string }
+export interface RemoteStats {
+  hits: number
+  misses: number
+  uploads: number
+  rejected: number
+  off?: string
+  /** no signature key: whoever can write to the remote decides what is used */
+  unsigned?: boolean
+}
+
+/**
+ * The tag of an artifact: base64 HMAC-SHA256, keyed by the signature key, over the artifact's key,
+ * then the team, then its bytes; Turborepo's `x-artifact-tag` (TURBO_REMOTE_CACHE_SIGNATURE_KEY),
+ * so a signed Turborepo cache takes these artifacts as it takes its own.
+ */
+export function artifactTag(signatureKey: string, key: string, team: string, body: Uint8Array): string {
+  return createHmac('sha256', signatureKey).update(key).update(team).update(body).digest('base64')
+}
+
+function tagsMatch(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** For the `http` protocol, which keeps no headers, the tag travels in front of the artifact. */
+const SIGNED = 'unplugin-upscale-signed-1 '
 
 /** One artifact: a first line naming the format, the entry's record as a line of JSON, the image. */
 const MAGIC = 'unplugin-upscale-entry-1\n'
@@ -70,10 +99,12 @@ const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024
  * for the rest of the build, so it costs a build at most one `timeout`; the reason is reported once.
  */
 export class RemoteCache {
-  readonly stats: RemoteStats = { hits: 0, misses: 0, uploads: 0, rejected: 0 }
+  readonly stats: RemoteStats
   private agent: Agent | undefined
 
-  constructor(private readonly settings: RemoteSettings, private readonly warn: (message: string) => void) {}
+  constructor(private readonly settings: RemoteSettings, private readonly warn: (message: string) => void) {
+    this.stats = { hits: 0, misses: 0, uploads: 0, rejected: 0, ...(settings.signatureKey ? {} : { unsigned: true }) }
+  }
 
   get off(): boolean {
     return this.stats.off !== undefined
@@ -92,7 +123,18 @@ export class RemoteCache {
       if (res.status !== 200)
         throw new RemoteFailure(`GET answered HTTP ${res.status}`)
       this.stats.hits++
-      return res.body
+      const { body, tag } = this.unwrap(res)
+      const { signatureKey } = this.settings
+      if (signatureKey) {
+        const why = !tag
+          ? 'it is not signed'
+          : !tagsMatch(tag, artifactTag(signatureKey, key, this.settings.team ?? '', body)) ? 'its signature does not match (another key, or an artifact made for another key)' : undefined
+        if (why) {
+          this.rejected(key, why)
+          return undefined
+        }
+      }
+      return body
     }
     catch (error) {
       this.turnOff(error)
@@ -105,7 +147,10 @@ export class RemoteCache {
     if (this.off || this.settings.readOnly)
       return
     try {
-      const res = await this.send('PUT', key, blob)
+      const { signatureKey, team, protocol } = this.settings
+      const tag = signatureKey ? artifactTag(signatureKey, key, team ?? '', blob) : undefined
+      const body = tag && protocol === 'http' ? Buffer.concat([Buffer.from(`${SIGNED}${tag}\n`), blob]) : blob
+      const res = await this.send('PUT', key, body, tag && protocol === 'turbo' ? { 'x-artifact-tag': tag } : {})
       if (res.status < 200 || res.status >= 300)
         throw new RemoteFailure(`PUT answered HTTP ${res.status}`)
       this.stats.uploads++
@@ -127,6 +172,15 @@ export class RemoteCache {
     await agent?.close()
   }
 
+  /** The artifact and its tag: Turborepo's header, or the line in front of an `http` artifact. */
+  private unwrap(res: { body: Buffer, tag?: string }): { body: Buffer, tag?: string } {
+    if (res.body.subarray(0, SIGNED.length).toString('latin1') === SIGNED) {
+      const end = res.body.indexOf(10)
+      return { body: res.body.subarray(end + 1), tag: res.body.subarray(SIGNED.length, end).toString('latin1') }
+    }
+    return { body: res.body, tag: this.settings.protocol === 'turbo' ? res.tag : undefined }
+  }
+
   private url(key: string): string {
     const base = this.settings.url.replace(/\/+$/, '')
     if (this.settings.protocol === 'http')
@@ -135,7 +189,12 @@ export class RemoteCache {
     return `${base}/v8/artifacts/${key}${team}`
   }
 
-  private async send(method: 'GET' | 'PUT', key: string, body?: Buffer): Promise<{ status: number, body: Buffer }> {
+  private async send(
+    method: 'GET' | 'PUT',
+    key: string,
+    body?: Buffer,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number, body: Buffer, tag?: string }> {
     const { timeout, token } = this.settings
     this.agent ??= new Agent({
       connect: { timeout },
@@ -154,6 +213,7 @@ export class RemoteCache {
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body ? { 'content-type': 'application/octet-stream' } : {}),
+          ...extra,
         },
       })
       // an artifact is one image and its record: bounded like an API result
@@ -162,7 +222,8 @@ export class RemoteCache {
         res.body.destroy()
         throw tooLarge()
       }
-      return { status: res.statusCode, body: await readBounded(res.body, MAX_ARTIFACT_BYTES, tooLarge) }
+      const tag = res.headers['x-artifact-tag']
+      return { status: res.statusCode, body: await readBounded(res.body, MAX_ARTIFACT_BYTES, tooLarge), tag: typeof tag === 'string' ? tag : undefined }
     }
     catch (error) {
       if (controller.signal.aborted)
