@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +14,20 @@ const parseSrcset = (srcset: string) => srcset.split(', ').map((part) => {
 })
 
 describe('responsive variants of the enhanced image', () => {
+  it('a picture whose largest variant is the enhanced image itself ships that file once, beside a plain import of it', async () => {
+    const dir = await tempProject()
+    const main = `import url from './head.jpg?scale=2&upscale'
+import picture from './head.jpg?scale=2&w=280;560&format=webp;jpeg&upscale=picture'
+globalThis.result = { url, picture }`
+    const { out, result } = await viteBuild(dir, main, { options: { provider: 'local' } })
+    // the 560-wide JPEG is the enhanced image: one file, one URL (was: head@2x-….jpg and head@2x-560w-….jpg)
+    expect(result.picture.img.src).toBe(result.url)
+    const files = (await readdir(join(out, 'assets'))).filter(f => !f.endsWith('.js'))
+    const hashes = await Promise.all(files.map(async f => createHash('sha256').update(await readFile(join(out, 'assets', f))).digest('hex')))
+    expect(new Set(hashes).size, files.join(', ')).toBe(files.length)
+    expect(files.filter(f => f.endsWith('.jpg'))).toHaveLength(2) // 280 and 560
+  })
+
   it('the README\'s srcset, picture and metadata imports build, every file the size it says', async () => {
     const dir = await tempProject()
     const [snippet] = readmeSnippets('### Responsive images')
