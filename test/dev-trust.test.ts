@@ -1,31 +1,19 @@
-import type { AddressInfo } from 'node:net'
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { createServer } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import Upscale from '../src/vite'
+import { devServer } from './helpers/dev-server'
 import { countingEngine, FIXTURES, listFiles, tempProject } from './helpers/project'
 
 /**
  * What a client on the network can make the dev server do (issue 21, cases 3 and 4): a real Vite
  * dev server on a loopback port, driven over HTTP, with an engine that counts what it is asked.
  */
-async function devServer(dir: string) {
+/** The dev server with an engine that counts what it is asked */
+async function trustServer(dir: string) {
   const { engine, calls } = countingEngine()
-  await writeFile(join(dir, 'src/main.js'), `import a from './bird.png?scale=2&upscale'\nexport default a\n`)
-  const server = await createServer({
-    root: dir,
-    configFile: false,
-    logLevel: 'silent',
-    server: { host: '127.0.0.1', port: 0, ws: false },
-    plugins: [Upscale({ cacheDir: join(dir, '.cache'), engine })],
-  })
-  await server.listen()
-  onTestFinished(() => server.close())
-  const origin = `http://127.0.0.1:${(server.httpServer!.address() as AddressInfo).port}`
-  return { origin, calls, get: (path: string) => fetch(`${origin}${path}`) }
+  return { ...await devServer(dir, engine), calls }
 }
 
 const settle = () => new Promise(r => setTimeout(r, 500))
@@ -36,14 +24,15 @@ describe('the dev server keeps to Vite\'s file rules and pays only for the app\'
     const outside = await mkdtemp(join(tmpdir(), 'upscale-secret-'))
     onTestFinished(() => rm(outside, { recursive: true, force: true }))
     await copyFile(join(FIXTURES, 'head.jpg'), join(outside, 'secret.jpg'))
-    const { get, calls } = await devServer(dir)
+    const { get, calls } = await trustServer(dir)
     const res = await get(`/@fs${outside}/secret.jpg?scale=2&upscale&import`)
     expect(res.status).toBe(403)
     expect(await res.text()).toContain('outside of Vite serving allow list')
     // what Vite gives the same file without us
     expect((await get(`/@fs${outside}/secret.jpg`)).status).toBe(403)
     await settle()
-    expect(calls).toHaveLength(0)
+    // only the app's own import (bird.png, loaded with the page) was enhanced: nothing of the attacked file
+    expect(calls.filter(c => !c.file.endsWith('/src/bird.png'))).toEqual([])
     expect((await listFiles(join(dir, '.cache'))).filter(f => /\.jpg$/.test(f))).toEqual([])
   })
 
@@ -51,15 +40,16 @@ describe('the dev server keeps to Vite\'s file rules and pays only for the app\'
     const dir = await tempProject()
     await mkdir(join(dir, '.git'))
     await copyFile(join(FIXTURES, 'head.jpg'), join(dir, '.git/secret.jpg'))
-    const { get, calls } = await devServer(dir)
+    const { get, calls } = await trustServer(dir)
     expect((await get('/.git/secret.jpg?scale=2&upscale&import')).status).toBe(403)
     await settle()
-    expect(calls).toHaveLength(0)
+    // only the app's own import (bird.png, loaded with the page) was enhanced: nothing of the attacked file
+    expect(calls.filter(c => !c.file.endsWith('/src/bird.png'))).toEqual([])
   })
 
   it('queries no module of the app makes get the original, and start no enhancement (paid or not)', async () => {
     const dir = await tempProject()
-    const { get, calls } = await devServer(dir)
+    const { get, calls } = await trustServer(dir)
     await get('/src/main.js').then(r => r.text())
     // 30 made-up variants of the project's images, as an anonymous client could send them
     const made = ['bird.png', 'head.jpg', 'woman.png', 'butterfly.png', 'monarch.jpg'].flatMap(file =>
@@ -75,7 +65,7 @@ describe('the dev server keeps to Vite\'s file rules and pays only for the app\'
 
   it('the dev endpoint never serves a link planted at a cache entry\'s name', async () => {
     const dir = await tempProject()
-    const { get } = await devServer(dir)
+    const { get } = await trustServer(dir)
     await get('/src/main.js').then(r => r.text())
     let code = ''
     for (let i = 0; i < 100 && !code.includes('@upscale/'); i++) {

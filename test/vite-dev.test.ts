@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net'
-import type { ViteDevServer } from 'vite'
 import type { Engine } from '../src/types'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { createServer } from 'vite'
-import { describe, expect, it, onTestFinished } from 'vitest'
-import Upscale from '../src/vite'
+import { describe, expect, it } from 'vitest'
+import { devServer } from './helpers/dev-server'
 import { countingEngine, listFiles, tempProject } from './helpers/project'
 
 /** The local engine, counting its calls and taking `delay` ms longer: a slow API, say. */
@@ -17,37 +14,6 @@ function slowEngine(delay: number): { engine: Engine, calls: unknown[] } {
     return engine.enhance(r)
   }
   return { calls, engine: { ...engine, enhance } }
-}
-
-/** The app's own module: the dev server pays only for what the app imports */
-const APP = `import a from './bird.png?scale=2&upscale'\nexport default a\n`
-
-async function devServer(dir: string, engine: Engine, base = '/') {
-  const server: ViteDevServer = await createServer({
-    root: dir,
-    base,
-    configFile: false,
-    logLevel: 'silent',
-    server: { host: '127.0.0.1', port: 0, ws: false },
-    plugins: [Upscale({ cacheDir: join(dir, '.cache'), engine })],
-  })
-  await server.listen()
-  onTestFinished(() => server.close())
-  const { port: p } = server.httpServer!.address() as AddressInfo
-  // as a browser loads the app: the page's module first, which imports the images the tests ask for
-  await writeFile(join(dir, 'src/main.js'), APP)
-  await fetch(`http://127.0.0.1:${p}${base}src/main.js`).then(r => r.text())
-  // what the dev server tells the browser
-  const messages: Array<{ type: string }> = []
-  const hot = server.environments.client.hot
-  const send = hot.send.bind(hot) as (payload: { type: string }) => void
-  hot.send = ((payload: { type: string }) => {
-    messages.push(payload)
-    send(payload)
-  }) as typeof hot.send
-  const { port } = server.httpServer!.address() as AddressInfo
-  const origin = `http://127.0.0.1:${port}`
-  return { origin, messages, module: (path: string) => fetch(`${origin}${path}`).then(r => r.text()) }
 }
 
 /** Ask for a module until it points at an enhanced image (bounded: the engine is running meanwhile). */

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode } from './codegen'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
-import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
+import { BUNDLER_KEYS, parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 import { createUpscaler } from './upscaler'
 
 /** The part of a hook's `this` used here: `resolve` exists in Rollup and Vite only. */
@@ -47,6 +47,8 @@ export class UpscaleContext {
   /** dev: ids whose enhancement runs in the background */
   private readonly enhancing = new Set<string>()
   private readonly importers = new Map<string, Set<string>>()
+  /** the imports the app's modules, stylesheets and pages make, without bundler keys (dev pays only for these) */
+  private readonly imported = new Set<string>()
   /** dev: how to make each image the dev server serves again, by cache key */
   private readonly devImages = new Map<string, () => Promise<unknown>>()
   /** dev: ids whose background enhancement finished; their next load counts as enhanced, not cached */
@@ -281,16 +283,12 @@ export class UpscaleContext {
   private remember(id: string, importer: string): void {
     const set = this.importers.get(id) ?? new Set()
     this.importers.set(id, set.add(importer.split('?')[0]))
+    this.imported.add(withoutBundlerKeys(id))
   }
 
   /** Whether a module of the app (or a stylesheet, or a page) refers to this import. */
   private importedBy(id: string): boolean {
-    const key = withoutBundlerKeys(id)
-    for (const [known, by] of this.importers) {
-      if (by.size > 0 && withoutBundlerKeys(known) === key)
-        return true
-    }
-    return false
+    return this.imported.has(withoutBundlerKeys(id))
   }
 
   /** How an image that is done counts: enhanced when made now, or in the background for this id. */
@@ -341,13 +339,13 @@ export class UpscaleContext {
 function withoutBundlerKeys(id: string): string {
   const q = id.indexOf('?')
   const query = new URLSearchParams(id.slice(q + 1))
-  for (const key of ['import', 't', 'v', 'used', 'direct'])
+  for (const key of BUNDLER_KEYS)
     query.delete(key)
   return `${id.slice(0, q)}?${query}`
 }
 
 /** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */
-const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', 'import', 't', 'v', 'used', 'direct'])
+const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', ...BUNDLER_KEYS])
 
 /** An id's query split into this plugin's keys (`ours`: the whole id with only them) and the others. */
 function splitQuery(id: string): { ours: string, theirs: URLSearchParams } {

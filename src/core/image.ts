@@ -61,6 +61,18 @@ function isAnimatedPng(data: Uint8Array): boolean {
   return false
 }
 
+interface Size { width: number, height: number }
+
+/**
+ * Whether an enlargement is the source at one of `scales`, to a pixel or two, either way round (a
+ * service may not apply the source's EXIF orientation): what API results and remote entries must be.
+ */
+export function isScaleOf(result: Size, source: Size, scales: number[]): boolean {
+  const near = (w: number, h: number, s: number): boolean =>
+    Math.abs(result.width - w * s) <= 2 && Math.abs(result.height - h * s) <= 2
+  return scales.some(s => near(source.width, source.height, s) || near(source.height, source.width, s))
+}
+
 function orientedSize(meta: Metadata): { width: number, height: number } {
   const swap = (meta.orientation ?? 1) >= 5
   return swap ? { width: meta.height!, height: meta.width! } : { width: meta.width!, height: meta.height! }

@@ -5,7 +5,7 @@ import { lstat, open, stat } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
 import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
-import { checkImage, convert, ImageError, inspect, originalOutputFormat, readOutputMeta } from './image'
+import { checkImage, convert, ImageError, inspect, isScaleOf, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
 import { inFlightFor } from './state'
 
@@ -329,9 +329,7 @@ export class Pipeline {
     const checks = (record: { width: number, height: number }): string | undefined => {
       if (record.width * record.height > this.maxOutputPixels)
         return `it is ${record.width}×${record.height} px, more than maxOutputPixels (${(this.maxOutputPixels / 1e6).toFixed(1)} MP)`
-      const near = (w: number, h: number): boolean =>
-        Math.abs(record.width - w * scale) <= 2 && Math.abs(record.height - h * scale) <= 2
-      if (!near(info.width, info.height) && !near(info.height, info.width))
+      if (!isScaleOf(record, info, [scale]))
         return `it is ${record.width}×${record.height} px, not ${scale}x of the ${info.width}×${info.height} source`
       return undefined
     }

@@ -10,7 +10,7 @@ const MAX_WIDTH = 16384
 export const FORMATS = ['original', 'jpeg', 'png', 'webp', 'avif'] as const
 
 /** Query keys that bundlers and dev servers add to ids by themselves; they never change the result. */
-const BUNDLER_KEYS = new Set(['import', 't', 'v', 'used', 'direct'])
+export const BUNDLER_KEYS = new Set(['import', 't', 'v', 'used', 'direct'])
 const KNOWN_KEYS = ['upscale', 'scale', 'scale_factor', 'type', 'as', 'format', 'quality', 'w']
 
 export interface UpscaleImport {

@@ -2,7 +2,7 @@ import type { Engine, EnhanceRequest, EnhanceResult, ResolvedOptions } from '../
 import type { TaskData, Upload } from './task'
 import { basename } from 'node:path'
 import sharp from 'sharp'
-import { checkImage } from '../../image'
+import { checkImage, isScaleOf } from '../../image'
 import { backoff } from '../../limits'
 import { sharedLimits } from '../../state'
 import { ApiError, Retryable, Transport } from './http'
@@ -150,11 +150,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
     // no declared size: the result must still be the source at a scale asked for (auto: 1, 2 or 4), to a pixel or two
     const scales = req.auto ? [1, 2, 4] : [req.scale]
     const { width, height } = req.info
-    const near = (w: number, h: number, s: number): boolean =>
-      Math.abs(info.width - w * s) <= 2 && Math.abs(info.height - h * s) <= 2
     const declared = Boolean(task.image_width && task.image_height)
-    // (either way round: the service may not apply the source's EXIF orientation)
-    if (!declared && !scales.some(s => near(width, height, s) || near(height, width, s)))
+    if (!declared && !isScaleOf(info, req.info, scales))
       throw new BadResult(`the API's result is ${info.width}×${info.height} px, which is no ${scales.join(', ')}x of the ${width}×${height} source; nothing was cached`)
     return { ...info, data: res.body }
   }
