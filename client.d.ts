@@ -9,7 +9,9 @@
 //   './a.png?w=480;960&upscale=srcset'  a srcset string
 //   './a.png?format=avif;webp&upscale=picture'   sources per format and a fallback img
 //   './a.png?w=480;960&upscale=variants'          an array of metadata, one per variant
-// Other parameters may stand in any order before that marker. (`as=metadata&upscale` is typed too.)
+// Other parameters may stand in any order before that marker. (`as=<shape>&upscale` is typed too.)
+// The same holds beside vite-imagetools: with its directives in the query (`&flip`, `&fit=cover`),
+// each marker still gives the shape above.
 
 /**
  * The metadata of an enhanced image; it satisfies Astro's `ImageMetadata` and, in a Next.js app,
@@ -48,6 +50,25 @@ declare module '*as=metadata&upscale' {
   export const height: number
   export const format: UpscaledImage['format']
   export { metadata }
+}
+
+declare module '*as=srcset&upscale' {
+  /** `url 480w, url 960w` */
+  const srcset: string
+  export default srcset
+  export const metadata: UpscaledImage[]
+}
+
+declare module '*as=picture&upscale' {
+  const picture: UpscaledPicture
+  export default picture
+  export const metadata: UpscaledImage[]
+}
+
+declare module '*as=variants&upscale' {
+  const variants: UpscaledImage[]
+  export default variants
+  export { variants as metadata }
 }
 
 declare module '*?upscale' {

@@ -51,9 +51,11 @@ describe.each(['imagetools first', 'upscale first'] as const)('vite-imagetools 9
     expect(set.map(([, w]) => w)).toEqual(['200w', '400w'])
     for (const [url, w] of set)
       expect((await emitted(out, url)).width).toBe(Number.parseInt(w))
-    // imagetools' own picture shape: a srcset per format, the last format as the <img>
-    expect(Object.keys(result.picture.sources)).toEqual(['avif', 'jpeg'])
-    expect(result.picture.img).toMatchObject({ w: 400 })
+    // `as=picture` is this plugin's picture (client.d.ts), not imagetools' own: a <source> per
+    // format but the last, and the last as the <img>
+    expect(result.picture.sources.map((s: { type: string }) => s.type)).toEqual(['image/avif'])
+    expect(result.picture.img).toMatchObject({ width: 400 })
+    expect(result.meta).toMatchObject({ scale: 2, originalWidth: 288 })
     expect(await emitted(out, result.picture.img.src)).toMatchObject({ width: 400, format: 'jpeg' })
   })
 })
@@ -65,5 +67,64 @@ describe('vite-imagetools with the API', () => {
     await buildWith(dir, 'imagetools first', api(s).options)
     // bird at auto (4x) twice, bird at 2x, head at 2x twice: three enhancements
     expect(s.stats.submits).toBe(3)
+  })
+})
+
+// The shape markers mean what they mean without imagetools, whatever directives stand beside them
+const SHAPES = `
+import srcset from './head.jpg?scale=2&w=200;400&format=webp&upscale=srcset'
+import meta from './bird.png?scale=2&w=100&upscale=metadata'
+import picture from './head.jpg?scale=2&w=200;400&format=avif;jpg&as=picture&upscale'
+import variants from './bird.png?scale=2&w=100;150&flip&upscale=variants'
+globalThis.result = { srcset, meta, picture, variants }
+`
+
+describe.each(['imagetools first', 'upscale first'] as const)('shape markers beside imagetools directives, %s', (order) => {
+  it('srcset is a string with widths, metadata an object, picture and variants our shapes', async () => {
+    const dir = await tempProject()
+    await writeFile(join(dir, 'src/main.js'), SHAPES)
+    const out = join(dir, 'dist')
+    await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: order === 'imagetools first'
+        ? [imagetools({ cache: { enabled: false } }), Upscale({ cacheDir: join(dir, '.cache'), provider: 'local' })]
+        : [Upscale({ cacheDir: join(dir, '.cache'), provider: 'local' }), imagetools({ cache: { enabled: false } })],
+      build: { outDir: out, minify: false, rollupOptions: { input: join(dir, 'src/main.js'), output: { entryFileNames: '[name].js' } } },
+    })
+    const g = globalThis as { result?: Record<string, any> }
+    delete g.result
+    await import(`${pathToFileURL(join(out, 'main.js')).href}?t=${Date.now()}`)
+    const { srcset, meta, picture, variants } = g.result!
+    expect(typeof srcset).toBe('string')
+    const set = (srcset as string).split(', ').map(s => s.split(' '))
+    expect(set.map(([, w]) => w)).toEqual(['200w', '400w'])
+    for (const [url, w] of set)
+      expect(await emitted(out, url)).toMatchObject({ width: Number.parseInt(w), format: 'webp' })
+    // bird is 288 px: enhanced 2x to 576, then imagetools' w=100
+    expect(meta).toMatchObject({ width: 100, format: 'png', originalWidth: 288, scale: 2, type: 'clean' })
+    expect(await emitted(out, meta.src)).toMatchObject({ width: 100 })
+    expect(picture.sources).toEqual([{ type: 'image/avif', srcset: expect.stringMatching(/ 200w, .* 400w$/) }])
+    expect(picture.img).toMatchObject({ width: 400, srcset: expect.stringMatching(/ 200w, .* 400w$/) })
+    expect(await emitted(out, picture.img.src)).toMatchObject({ width: 400, format: 'jpeg' })
+    expect(variants.map((v: { width: number }) => v.width).sort()).toEqual([100, 150])
+    for (const v of variants) {
+      expect(v).toMatchObject({ scale: 2, originalWidth: 288 })
+      expect(await emitted(out, v.src)).toMatchObject({ width: v.width })
+    }
+  })
+
+  it('several widths without a shape is the same error as without imagetools', async () => {
+    const dir = await tempProject()
+    await writeFile(join(dir, 'src/main.js'), `import a from './bird.png?w=100;200&format=webp&upscale'\nconsole.log(a)\n`)
+    const plugins = [imagetools({ cache: { enabled: false } }), Upscale({ cacheDir: join(dir, '.cache'), provider: 'local' })]
+    await expect(build({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: order === 'imagetools first' ? plugins : plugins.reverse(),
+      build: { outDir: join(dir, 'dist'), rollupOptions: { input: join(dir, 'src/main.js') } },
+    })).rejects.toThrow(/bird\.png\?w=100;200&format=webp&upscale.*several widths or formats make several files: ask for `upscale=srcset`/s)
   })
 })

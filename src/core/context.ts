@@ -1,8 +1,10 @@
-import type { Options, UpscaleParams } from '../types'
+import type { Options, UpscaledImage, UpscaleParams } from '../types'
+import type { ComposedQuery } from './compose'
 import type { ProcessedImage } from './pipeline'
 import type { Upscaler } from './upscaler'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode } from './codegen'
+import { composedModuleCode, splitComposed } from './compose'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
 import { BUNDLER_KEYS, parseUpscaleId, QueryError, UPSCALE_ID } from './query'
@@ -113,16 +115,21 @@ export class UpscaleContext {
     // a page's own `?upscale` URLs are recorded by `reference`
     if (importer && !/\.html?$/.test(importer))
       this.remember(full, importer)
-    if (this.composeWith) {
-      const { ours, theirs } = splitQuery(full)
-      if ([...theirs.keys()].length)
-        return this.composed(hookContext, full, ours, theirs)
-    }
-    this.parse(full)
+    const composed = this.composedQuery(full)
+    if (composed && !composed.shape)
+      return (await this.composed(hookContext, full, composed)).target
+    // a shape of ours around the other plugin's files is made in `load`
+    if (!composed)
+      this.parse(full)
     return full
   }
 
   async load(hookContext: unknown, id: string): Promise<string | null> {
+    const composed = this.composedQuery(id)
+    if (composed?.shape) {
+      const { target, fixed } = await this.composed(hookContext, id, composed)
+      return composedModuleCode(target, composed.shape, composed.several, fixed)
+    }
     const request = this.parse(id)
     const { upscaler } = this
     if (!request || !upscaler.options.filter(request.file))
@@ -198,12 +205,15 @@ export class UpscaleContext {
    * other plugin sees an ordinary image, which is the enhanced one. Held back (dry run) or failed
    * with `onError: 'original'`, the other plugin gets the source instead, and the build says so.
    */
-  private async composed(hookContext: unknown, id: string, ours: string, theirs: URLSearchParams): Promise<string> {
-    const request = this.parse(ours)!
+  private async composed(hookContext: unknown, id: string, query: ComposedQuery): Promise<{ target: string, fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'> }> {
+    const { file, params } = this.parse(query.ours)!
+    const { theirs } = query
     const { upscaler } = this
-    const { file, params } = request
     ;(hookContext as ResolveContext).addWatchFile?.(file)
-    const unenhanced = `${file}?${theirs}`
+    const unenhanced = async () => {
+      const { metadata: { originalWidth, originalHeight, type } } = await upscaler.pipeline.originalImage(file, params)
+      return { target: `${file}?${theirs}`, fixed: { originalWidth, originalHeight, scale: 1 as const, type } }
+    }
     upscaler.report.imageStarted(id)
     let outcome
     try {
@@ -214,7 +224,7 @@ export class UpscaleContext {
       const failure = upscaler.failure(this.describe(id), error)
       if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
         upscaler.report.warn(`${failure.message}\nIt goes to ${this.composeWith} unenhanced (onError: 'original'); the next build tries again.`)
-        return unenhanced
+        return unenhanced()
       }
       throw failure
     }
@@ -222,11 +232,26 @@ export class UpscaleContext {
       upscaler.report.imageFinished('held', undefined, id)
       if (outcome.status === 'held')
         upscaler.hold(this.describe(id), outcome.reason)
-      return unenhanced
+      return unenhanced()
     }
     const { image } = outcome
     upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, id)
-    return `${await upscaler.pipeline.named(image)}?${theirs}`
+    const { originalWidth, originalHeight, scale, type } = image.metadata
+    return { target: `${await upscaler.pipeline.named(image)}?${theirs}`, fixed: { originalWidth, originalHeight, scale, type } }
+  }
+
+  /** The other plugin's and this plugin's parts of an id, when another image plugin takes part. */
+  private composedQuery(id: string): ComposedQuery | undefined {
+    if (!this.composeWith)
+      return undefined
+    try {
+      return splitComposed(id)
+    }
+    catch (error) {
+      if (error instanceof QueryError)
+        throw new UpscaleError(`invalid import ${this.describe(id)}: ${error.message}`)
+      throw error
+    }
   }
 
   /**
@@ -342,18 +367,4 @@ function withoutBundlerKeys(id: string): string {
   for (const key of BUNDLER_KEYS)
     query.delete(key)
   return `${id.slice(0, q)}?${query}`
-}
-
-/** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */
-const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', ...BUNDLER_KEYS])
-
-/** An id's query split into this plugin's keys (`ours`: the whole id with only them) and the others. */
-function splitQuery(id: string): { ours: string, theirs: URLSearchParams } {
-  const q = id.indexOf('?')
-  const query = new URLSearchParams(id.slice(q + 1))
-  const own = new URLSearchParams()
-  const theirs = new URLSearchParams()
-  for (const [key, value] of query)
-    (OWN_KEYS.has(key) ? own : theirs).append(key, value)
-  return { ours: `${id.slice(0, q)}?${own.toString().replace(/=(?=&|$)/g, '')}`, theirs }
 }

@@ -1,0 +1,114 @@
+import type { UpscaledImage } from '../types'
+import { BUNDLER_KEYS, QueryError } from './query'
+
+/**
+ * `?upscale` beside another image plugin (vite-imagetools, and so `@sveltejs/enhanced-img`): this
+ * plugin enhances, the other resizes and converts the enhanced file. The shape markers keep their
+ * meaning there too: `upscale=srcset|picture|metadata|variants` (or `as=` one of those) ask the
+ * other plugin for its metadata and shape it as this plugin does, so that the module matches its
+ * type in client.d.ts whichever plugin made the files.
+ */
+
+/** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */
+const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', ...BUNDLER_KEYS])
+const SHAPES = ['metadata', 'srcset', 'picture', 'variants'] as const
+export type Shape = typeof SHAPES[number]
+
+export interface ComposedQuery {
+  /** the id with only this plugin's keys (the marker as a bare `upscale`) */
+  ours: string
+  /** the other plugin's directives (without a shape this plugin gives) */
+  theirs: URLSearchParams
+  /** the shape this plugin makes of the other plugin's metadata; none: the other plugin's own output */
+  shape?: Shape
+  /** several images (a srcset, a picture, variants, or lists of widths or formats) */
+  several: boolean
+}
+
+/**
+ * Split an `?upscale` id whose query holds another plugin's directives; undefined when it holds
+ * none (this plugin's own import). Throws QueryError where the native import would.
+ */
+export function splitComposed(id: string): ComposedQuery | undefined {
+  const q = id.indexOf('?')
+  const query = new URLSearchParams(id.slice(q + 1))
+  const own = new URLSearchParams()
+  const theirs = new URLSearchParams()
+  for (const [key, value] of query)
+    (OWN_KEYS.has(key) ? own : theirs).append(key, value)
+  if ([...theirs.keys()].length === 0)
+    return undefined
+  const marker = own.get('upscale') ?? ''
+  const as = theirs.get('as')
+  const shapeOf = (v: string | null): Shape | undefined => (SHAPES as readonly string[]).includes(v ?? '') ? v as Shape : undefined
+  if (marker !== '' && marker !== 'true' && !shapeOf(marker))
+    throw new QueryError(`\`upscale\` takes no value, or one of ${SHAPES.join(', ')} (got "${marker}")`)
+  if (shapeOf(marker) && as !== null && as !== marker)
+    throw new QueryError(`\`upscale=${marker}\` and \`as=${as}\` disagree; keep one`)
+  const shape = shapeOf(marker) ?? shapeOf(as)
+  if (shape)
+    theirs.delete('as')
+  own.set('upscale', '')
+  // what the other plugin makes: one image per width and format
+  const count = (key: string) => theirs.get(key)?.split(';').length ?? 1
+  const several = count('w') > 1 || count('format') > 1 || ['srcset', 'picture', 'variants'].includes(shape ?? '')
+  // no shape of ours: the other plugin's own output, which is one URL unless its own `as` (or
+  // enhanced-img's `enhanced`) says otherwise
+  const theirOutput = (as !== null && as !== 'url') || theirs.has('enhanced')
+  if (!shape && !theirOutput && (count('w') > 1 || count('format') > 1))
+    throw new QueryError('several widths or formats make several files: ask for `upscale=srcset`, `upscale=picture` or `upscale=variants` (an array of metadata)')
+  if (shape === 'srcset' && count('format') > 1)
+    throw new QueryError('a srcset has one format; for several, ask for `upscale=picture`')
+  return { ours: `${id.slice(0, q)}?${own.toString().replace(/=(?=&|$)/g, '')}`, theirs, shape, several }
+}
+
+const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
+
+/**
+ * The module of a shaped composed import: the other plugin's metadata of `target` (the enhanced
+ * file with its directives), with this plugin's fields, in the shape asked for (see codegen.ts for
+ * the same shapes made by this plugin alone).
+ */
+export function composedModuleCode(target: string, shape: Shape, several: boolean, fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'>): string {
+  const separator = target.includes('?') ? '&' : '?'
+  const lines = [
+    `import found from ${JSON.stringify(`${target}${separator}as=metadata`)};`,
+    `const fixed = ${JSON.stringify(fixed)};`,
+    `const normal = f => (f === 'jpg' ? 'jpeg' : f);`,
+    `const list = [found].flat().map(i => ({ src: i.src, width: i.width, height: i.height, format: normal(i.format), ...fixed }));`,
+    `const srcset = l => l.map(i => \`\${i.src} \${i.width}w\`).join(', ');`,
+  ]
+  if (!several) {
+    lines.push(
+      `export const metadata = list[0];`,
+      `export const width = metadata.width;`,
+      `export const height = metadata.height;`,
+      `export const format = metadata.format;`,
+      `export default metadata;`,
+    )
+    return `${lines.join('\n')}\n`
+  }
+  lines.push(`export const metadata = list;`)
+  switch (shape) {
+    case 'srcset':
+      lines.push(`export default srcset([...list].sort((a, b) => a.width - b.width));`)
+      break
+    case 'picture':
+      // every format but the last is a <source>; the last is the <img>, at its largest width
+      lines.push(
+        `const mime = ${JSON.stringify(MIME)};`,
+        `const formats = [...new Set(list.map(i => i.format))];`,
+        `const of = f => list.filter(i => i.format === f).sort((a, b) => a.width - b.width);`,
+        `const fallback = of(formats.at(-1));`,
+        `const img = fallback.at(-1);`,
+        `export default {`,
+        `  sources: formats.slice(0, -1).map(f => ({ type: mime[f] ?? \`image/\${f}\`, srcset: srcset(of(f)) })),`,
+        `  img: { src: img.src, srcset: srcset(fallback), width: img.width, height: img.height },`,
+        `};`,
+      )
+      break
+    default:
+      lines.push(`export default list;`)
+  }
+  return `${lines.join('\n')}\n`
+}
