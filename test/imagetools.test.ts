@@ -125,6 +125,6 @@ describe.each(['imagetools first', 'upscale first'] as const)('shape markers bes
       logLevel: 'silent',
       plugins: order === 'imagetools first' ? plugins : plugins.reverse(),
       build: { outDir: join(dir, 'dist'), rollupOptions: { input: join(dir, 'src/main.js') } },
-    })).rejects.toThrow(/bird\.png\?w=100;200&format=webp&upscale.*several widths or formats make several files: ask for `upscale=srcset`/s)
+    })).rejects.toThrow(/bird\.png\?w=100;200&format=webp&upscale.*several widths or formats make several files: ask for `as=srcset`/s)
   })
 })

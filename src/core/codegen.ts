@@ -8,7 +8,7 @@ export interface ModuleImage {
   extra?: string
 }
 
-const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
+export const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
 
 /**
  * The JS module of one `?upscale` import. A single image exports its URL (or, with `as=metadata`,

@@ -1,5 +1,6 @@
 import type { UpscaledImage } from '../types'
-import { BUNDLER_KEYS, QueryError } from './query'
+import { MIME } from './codegen'
+import { badMarker, BUNDLER_KEYS, disagree, MARKERS, QueryError, SEVERAL_FILES, SRCSET_FORMATS } from './query'
 
 /**
  * `?upscale` beside another image plugin (vite-imagetools, and so `@sveltejs/enhanced-img`): this
@@ -11,8 +12,7 @@ import { BUNDLER_KEYS, QueryError } from './query'
 
 /** Query keys this plugin reads when another image plugin takes the rest (and what bundlers add). */
 const OWN_KEYS = new Set(['upscale', 'scale', 'scale_factor', 'type', ...BUNDLER_KEYS])
-const SHAPES = ['metadata', 'srcset', 'picture', 'variants'] as const
-export type Shape = typeof SHAPES[number]
+export type Shape = typeof MARKERS[number]
 
 export interface ComposedQuery {
   /** the id with only this plugin's keys (the marker as a bare `upscale`) */
@@ -40,11 +40,11 @@ export function splitComposed(id: string): ComposedQuery | undefined {
     return undefined
   const marker = own.get('upscale') ?? ''
   const as = theirs.get('as')
-  const shapeOf = (v: string | null): Shape | undefined => (SHAPES as readonly string[]).includes(v ?? '') ? v as Shape : undefined
+  const shapeOf = (v: string | null): Shape | undefined => (MARKERS as readonly string[]).includes(v ?? '') ? v as Shape : undefined
   if (marker !== '' && marker !== 'true' && !shapeOf(marker))
-    throw new QueryError(`\`upscale\` takes no value, or one of ${SHAPES.join(', ')} (got "${marker}")`)
+    throw new QueryError(badMarker(marker))
   if (shapeOf(marker) && as !== null && as !== marker)
-    throw new QueryError(`\`upscale=${marker}\` and \`as=${as}\` disagree; keep one`)
+    throw new QueryError(disagree(marker, as))
   const shape = shapeOf(marker) ?? shapeOf(as)
   if (shape)
     theirs.delete('as')
@@ -56,13 +56,11 @@ export function splitComposed(id: string): ComposedQuery | undefined {
   // enhanced-img's `enhanced`) says otherwise
   const theirOutput = (as !== null && as !== 'url') || theirs.has('enhanced')
   if (!shape && !theirOutput && (count('w') > 1 || count('format') > 1))
-    throw new QueryError('several widths or formats make several files: ask for `upscale=srcset`, `upscale=picture` or `upscale=variants` (an array of metadata)')
+    throw new QueryError(SEVERAL_FILES)
   if (shape === 'srcset' && count('format') > 1)
-    throw new QueryError('a srcset has one format; for several, ask for `upscale=picture`')
+    throw new QueryError(SRCSET_FORMATS)
   return { ours: `${id.slice(0, q)}?${own.toString().replace(/=(?=&|$)/g, '')}`, theirs, shape, several }
 }
-
-const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
 
 /**
  * The module of a shaped composed import: the other plugin's metadata of `target` (the enhanced

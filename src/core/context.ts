@@ -210,9 +210,12 @@ export class UpscaleContext {
     const { theirs } = query
     const { upscaler } = this
     ;(hookContext as ResolveContext).addWatchFile?.(file)
+    // the source's size is read only for a shape of ours (its metadata has `originalWidth`)
     const unenhanced = async () => {
-      const { metadata: { originalWidth, originalHeight, type } } = await upscaler.pipeline.originalImage(file, params)
-      return { target: `${file}?${theirs}`, fixed: { originalWidth, originalHeight, scale: 1 as const, type } }
+      const { width, height } = query.shape
+        ? (await upscaler.pipeline.originalImage(file, params)).metadata
+        : { width: 0, height: 0 }
+      return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1 as const, type: params.type } }
     }
     upscaler.report.imageStarted(id)
     let outcome

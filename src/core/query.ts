@@ -4,7 +4,7 @@ export const SCALES = ['auto', '1', '2', '4'] as const
 export const TYPES = ['clean', 'face'] as const
 export const AS = ['url', 'metadata', 'srcset', 'picture', 'variants'] as const
 /** `upscale=<marker>`: the same as `as=<marker>`, spelled so that TypeScript can type it (see client.d.ts) */
-const MARKERS = ['metadata', 'srcset', 'picture', 'variants']
+export const MARKERS = ['metadata', 'srcset', 'picture', 'variants'] as const
 /** widths are whole pixels, up to this */
 const MAX_WIDTH = 16384
 export const FORMATS = ['original', 'jpeg', 'png', 'webp', 'avif'] as const
@@ -18,6 +18,12 @@ export interface UpscaleImport {
   file: string
   params: UpscaleParams
 }
+
+/** The messages a query gets wherever it is parsed (here, and beside another image plugin in compose.ts) */
+export const SEVERAL_FILES = 'several widths or formats make several files: ask for `as=srcset`, `as=picture` or `as=variants` (an array of metadata)'
+export const SRCSET_FORMATS = 'a srcset has one format; for several, ask for `as=picture`'
+export const disagree = (marker: string, as: string) => `\`upscale=${marker}\` and \`as=${as}\` disagree; keep one`
+export const badMarker = (flag: string) => `\`upscale\` takes no value, or one of ${MARKERS.join(', ')} (got "${flag}")`
 
 /** Thrown for a query that asks for something that does not exist; the caller adds the importer. */
 export class QueryError extends Error {
@@ -62,12 +68,12 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   // `upscale=metadata` is `as=metadata` spelled so that TypeScript can type it wherever the other
   // parameters stand (one wildcard per module name: the marker must end the query)
   const flag = query.get('upscale')!
-  if (flag !== '' && flag !== 'true' && !MARKERS.includes(flag))
-    throw new QueryError(`\`upscale\` takes no value, or one of ${MARKERS.join(', ')} (got "${flag}")`)
-  const marked = MARKERS.includes(flag) ? flag as typeof AS[number] : undefined
+  const marked = (MARKERS as readonly string[]).includes(flag) ? flag as typeof MARKERS[number] : undefined
+  if (flag !== '' && flag !== 'true' && !marked)
+    throw new QueryError(badMarker(flag))
   const as = marked ?? oneOf('as', query.get('as') ?? 'url', AS)
   if (marked && query.has('as') && query.get('as') !== marked)
-    throw new QueryError(`\`upscale=${marked}\` and \`as=${query.get('as')}\` disagree; keep one`)
+    throw new QueryError(disagree(marked, query.get('as')!))
 
   const scale = query.get('scale')
   const alias = query.get('scale_factor')
@@ -80,9 +86,9 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   const widths = query.has('w') ? list('w', query.get('w')!).map(parseWidth) : undefined
   const responsive = widths !== undefined || formats.length > 1 || ['srcset', 'picture', 'variants'].includes(as)
   if (responsive && as === 'url' && ((widths?.length ?? 1) > 1 || formats.length > 1))
-    throw new QueryError('several widths or formats make several files: ask for `as=srcset`, `as=picture` or `as=variants` (an array of metadata)')
+    throw new QueryError(SEVERAL_FILES)
   if (as === 'srcset' && formats.length > 1)
-    throw new QueryError('a srcset has one format; for several, ask for `as=picture`')
+    throw new QueryError(SRCSET_FORMATS)
   const qualityText = query.get('quality')
   let quality: number | undefined
   if (qualityText !== null) {
