@@ -13,6 +13,7 @@ export default defineConfig({
     'farm': 'src/farm.ts',
     'api': 'src/api.ts',
     'next': 'src/next/index.ts',
+    'docusaurus': 'src/docusaurus.ts',
     'next-loader': 'src/next/loader.ts',
     'cli': 'src/cli.ts',
     // the local engine's worker thread, beside the chunks that start it (see engines/local/pool.ts)

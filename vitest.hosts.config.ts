@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * `npm run test:hosts`: frameworks with heavy installs (Next.js), each installed once per run into
- * a fresh app beside the packed package. .ci/run runs it after `npm test`.
+ * `npm run test:hosts`: frameworks and tools with heavy installs (Next.js, Docusaurus, Rsbuild),
+ * each installed once per run into a fresh app beside the packed package. .ci/run runs it after
+ * `npm test`.
  */
 export default defineConfig({
   test: {
