@@ -19,7 +19,10 @@ export interface DocusaurusPlugin {
  * `future.v4` switch to Rspack), to both the client and the server compilation; those run as one
  * multi-compiler, so the build prints one summary that counts each image once.
  */
-export default function upscaleDocusaurus(_context: unknown, options: Options & { id?: string } = {}): DocusaurusPlugin {
+export default function upscaleDocusaurus(
+  _context: unknown,
+  options: Options & { id?: string } = {},
+): DocusaurusPlugin {
   // Docusaurus adds the plugin instance's `id` ('default') to the options it is given
   const { id: _id, ...own } = options
   return {

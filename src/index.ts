@@ -82,6 +82,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
       },
     },
     vite: vite && {
+      config: vite.config,
       configResolved: vite.configResolved,
       configureServer: vite.configureServer,
       transformIndexHtml: vite.transformIndexHtml,

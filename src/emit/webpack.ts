@@ -17,8 +17,8 @@ interface LoaderEmit {
 export const webpackEmitter: Emitter = {
   emit(context, { image }) {
     const fileName = `assets/${hashedName(image)}`
-    const native = (context as EmitContext).getNativeBuildContext?.() as { loaderContext?: Partial<LoaderEmit> } | undefined
-    const loader = native?.loaderContext
+    const native = (context as EmitContext).getNativeBuildContext?.()
+    const loader = (native as { loaderContext?: Partial<LoaderEmit> } | undefined)?.loaderContext
     if (typeof loader?.emitFile === 'function')
       loader.emitFile(fileName, Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength))
     else

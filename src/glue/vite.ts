@@ -82,6 +82,18 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
   }
 
   return {
+    /**
+     * SvelteKit renders its pages itself and warns of every plugin with a `transformIndexHtml`
+     * hook (it would never run there): under SvelteKit this plugin has none.
+     */
+    async config(user: { plugins?: unknown[] }) {
+      const plugins = await flatPlugins(user.plugins)
+      if (plugins.some(p => p.name?.startsWith('vite-plugin-sveltekit'))) {
+        for (const own of plugins.filter(p => p.name === 'unplugin-upscale'))
+          delete own.transformIndexHtml
+      }
+    },
+
     configResolved(resolved: ResolvedConfig) {
       config = resolved
       const output = [resolved.build.rollupOptions?.output].flat()[0]
@@ -191,4 +203,12 @@ function leaveUpscaleIdsAlone(plugin: { load?: unknown }): void {
     plugin.load = handler
   else
     hook.handler = handler
+}
+
+/** A Vite config's `plugins`, with their arrays and promises undone, as Vite itself reads them. */
+async function flatPlugins(list: unknown): Promise<Array<{ name?: string, transformIndexHtml?: unknown }>> {
+  const value = await list
+  if (Array.isArray(value))
+    return (await Promise.all(value.map(flatPlugins))).flat()
+  return value && typeof value === 'object' ? [value as { name?: string }] : []
 }
