@@ -86,7 +86,7 @@ export class UpscaleContext {
   }
 
   buildStart(): void {
-    this.upscaler.startBuild()
+    this.upscaler.startBuild({ build: !this.dev })
   }
 
   /** Report what was held back (offline, dry run, maxTasks), prune the cache, close sockets. */

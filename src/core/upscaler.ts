@@ -52,7 +52,12 @@ export class Upscaler {
    * A build starts: the cache moved from its old default place, the no-token notice (once per
    * process), fresh counters.
    */
-  startBuild(): void {
+  /**
+   * A build starts, or a dev server (`build: false`): only builds wait for each other to print one
+   * summary, so a dev server a framework runs inside its build (React Router reads its routes with
+   * one) never keeps the build's summary back.
+   */
+  startBuild({ build = true }: { build?: boolean } = {}): void {
     const moved = adoptLegacyCache(this.options.cacheDir, this.options.legacyCacheDirs)
     if (moved)
       this.report.info(`[unplugin-upscale] The cache moved from ${this.show(moved)} to ${this.show(this.options.cacheDir)} (the default since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
@@ -61,9 +66,10 @@ export class Upscaler {
     this.report.reset()
     this.pipeline.reset()
     this.held = []
-    if (!this.building)
+    if (build && !this.building) {
       buildStarted(this.options.cacheDir)
-    this.building = true
+      this.building = true
+    }
   }
 
   /** An image was not sent: it is listed (and for offline and maxTasks, fails) when the build ends. */

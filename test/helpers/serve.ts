@@ -16,11 +16,12 @@ export async function freePort(): Promise<number> {
  * A framework's own server (`vite preview`, `vite dev`, `react-router-serve`…) started with
  * `args(port)`, until `stop()`; ready once its output says `ready`, and then probed at `/`.
  */
-interface ServeOptions { cwd: string, env: NodeJS.ProcessEnv, ready: RegExp }
+/** `env` may depend on the port, for servers that read it from there (`PORT`). */
+interface ServeOptions { cwd: string, env: NodeJS.ProcessEnv | ((port: number) => NodeJS.ProcessEnv), ready: RegExp }
 
 export async function serveWith(command: string, args: (port: number) => string[], { cwd, env, ready }: ServeOptions) {
   const port = await freePort()
-  const child: ChildProcess = spawn(command, args(port), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child: ChildProcess = spawn(command, args(port), { cwd, env: typeof env === 'function' ? env(port) : env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let output = ''
   const collect = (c: Buffer): void => {
     output += c
