@@ -28,7 +28,7 @@ describe('the packed package in a fresh app', () => {
     await cp(join(FIXTURES, 'bird.png'), join(app, 'bird.png'))
 
     // every entry loads, as ESM and as CommonJS
-    const entries = ['', '/vite', '/rollup', '/webpack', '/esbuild', '/rspack', '/api', '/next']
+    const entries = ['', '/vite', '/rollup', '/rolldown', '/webpack', '/esbuild', '/rspack', '/bun', '/farm', '/api', '/next', '/docusaurus']
     const check = `for (const e of ${JSON.stringify(entries)}) { const m = require('unplugin-upscale' + e); if (!m) throw new Error(e) }`
     await run('node', ['-e', check], { cwd: app })
     await run('node', ['--input-type=module', '-e', `for (const e of ${JSON.stringify(entries)}) await import('unplugin-upscale' + e)`], { cwd: app })
