@@ -98,7 +98,8 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
     const source = typeof input === 'string' ? undefined : Buffer.from(input)
     outcome = params.variants
       ? await upscaler.pipeline.processVariants(file, params, { source })
-      : await upscaler.pipeline.process(file, params, { source }).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
+      : await upscaler.pipeline.process(file, params, { source })
+          .then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
   }
   catch (error) {
     report.imageFinished('failed', undefined, file)

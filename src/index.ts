@@ -64,7 +64,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
     webpack(compiler) {
       // Rspack runs webpack plugins, but not the hooks unplugin's webpack adapter relies on
       if ((compiler as { webpack?: { rspackVersion?: string } }).webpack?.rspackVersion || 'rspack' in compiler)
-        throw new UpscaleError('unplugin-upscale/webpack does nothing under Rspack (Rsbuild, Docusaurus with @docusaurus/faster): use unplugin-upscale/rspack instead')
+        throw new UpscaleError('unplugin-upscale/webpack does nothing under Rspack (Rsbuild, Docusaurus with @docusaurus/faster): use '
+          + 'unplugin-upscale/rspack instead')
       refuseNext(compiler.options.module.rules)
       ctx.configure({ root: compiler.context })
       compiler.options.module.rules.push(rule)
@@ -77,7 +78,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
       filter: { id: STYLE_FILE, code: 'upscale' },
       async handler(code, id) {
         if (!vite)
-          throw new UpscaleError(`${displayPath(id, ctx.upscaler.options.root)}: \`?upscale\` URLs in stylesheets need Vite; with ${meta.framework}, import the image from JavaScript instead`)
+          throw new UpscaleError(`${displayPath(id, ctx.upscaler.options.root)}: \`?upscale\` URLs in stylesheets need Vite; with `
+            + `${meta.framework}, import the image from JavaScript instead`)
         return vite.transformStyle(this, code, id)
       },
     },
@@ -93,7 +95,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
     name: 'unplugin-upscale:pages',
     enforce: 'post',
     vite: vite && {
-      generateBundle(this: { emitFile: (file: { type: 'asset', fileName: string, source: Uint8Array }) => unknown }, _: unknown, bundle: Record<string, any>) {
+      generateBundle(
+        this: { emitFile: (file: { type: 'asset', fileName: string, source: Uint8Array }) => unknown },
+        _: unknown,
+        bundle: Record<string, any>,
+      ) {
         vite.finishPages(file => this.emitFile(file), bundle)
       },
     },
@@ -101,7 +107,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, boolean> = (r
   return meta.framework === 'vite' ? [main, pages] : main
 }
 
-const FARM_CACHE_NOTICE = '[unplugin-upscale] Farm\'s persistent cache is off for this build: it drops the images plugins emit (unplugin-upscale keeps its own cache of enhanced images).'
+const FARM_CACHE_NOTICE = '[unplugin-upscale] Farm\'s persistent cache is off for this build: it drops the images plugins emit '
+  + '(unplugin-upscale keeps its own cache of enhanced images).'
 
 /**
  * Next.js serves only what its own asset handling emits (`/_next/static/`): images emitted by the
@@ -110,7 +117,8 @@ const FARM_CACHE_NOTICE = '[unplugin-upscale] Farm\'s persistent cache is off fo
 function refuseNext(rules: unknown[]): void {
   const next = rules.some(rule => rule && typeof rule === 'object' && (rule as { loader?: unknown }).loader === 'next-image-loader')
   if (next)
-    throw new UpscaleError('unplugin-upscale/webpack does not work inside Next.js (its files would not be served); wrap next.config with withUpscale from \'unplugin-upscale/next\' instead')
+    throw new UpscaleError('unplugin-upscale/webpack does not work inside Next.js (its files would not be served); wrap next.config with '
+      + 'withUpscale from \'unplugin-upscale/next\' instead')
 }
 
 export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)

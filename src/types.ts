@@ -210,21 +210,22 @@ export interface Options {
 }
 
 /** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
-export type ResolvedOptions = Required<Omit<Options, 'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
-  provider: 'api' | 'local'
-  /** true when `provider: 'auto'` fell back to the local engine */
-  providerFallback: boolean
-  token: string | undefined
-  defaults: Required<NonNullable<Options['defaults']>>
-  /** `include` and `exclude` as one predicate over absolute paths */
-  filter: (file: string) => boolean
-  engine: Engine | undefined
-  publicUrl: Options['publicUrl']
-  callbackUrl: string | undefined
-  remoteCache: RemoteSettings | undefined
-  /** where the default cache was before 0.2, to move entries from (none when `cacheDir` is set) */
-  legacyCacheDirs: string[]
-}
+export type ResolvedOptions = Required<Omit<Options,
+  'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
+    provider: 'api' | 'local'
+    /** true when `provider: 'auto'` fell back to the local engine */
+    providerFallback: boolean
+    token: string | undefined
+    defaults: Required<NonNullable<Options['defaults']>>
+    /** `include` and `exclude` as one predicate over absolute paths */
+    filter: (file: string) => boolean
+    engine: Engine | undefined
+    publicUrl: Options['publicUrl']
+    callbackUrl: string | undefined
+    remoteCache: RemoteSettings | undefined
+    /** where the default cache was before 0.2, to move entries from (none when `cacheDir` is set) */
+    legacyCacheDirs: string[]
+  }
 
 /** What one `?upscale` import asks for, after defaults are applied. */
 export interface UpscaleParams {

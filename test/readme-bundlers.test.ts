@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import { runInNewContext } from 'node:vm'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './helpers/pack'
@@ -60,5 +61,33 @@ describe('README bundler sections', () => {
     const { name, width, js } = await built(dir)
     expect(width).toBe(576)
     expect(js).toContain(`/static/assets/${name}`)
+  })
+})
+
+describe('README: With vite-imagetools', () => {
+  it('`vite build` with the README\'s config and imports: imagetools resizes the enhanced file', async () => {
+    const [config, imports] = readmeSnippets('### With vite-imagetools')
+    const dir = await project('vite.config.ts', config)
+    await symlink(join(ROOT, 'node_modules/vite-imagetools'), join(dir, 'node_modules/vite-imagetools'))
+    // a source large enough that 960 is within the enhanced 1440 (imagetools never enlarges)
+    await writeFile(join(dir, 'src/hero.jpg'), await readFile(join(dir, 'src/barbara.jpg')))
+    await writeFile(join(dir, 'index.html'), '<script type="module" src="./src/main.js"></script>')
+    await writeFile(join(dir, 'src/main.js'), `${imports}\ndocument.body.dataset.r = JSON.stringify({ srcset, flipped })\n`)
+    await run(bin('vite'), ['build'], { cwd: dir, env })
+    const assets = await readdir(join(dir, 'dist/assets'))
+    const images = await Promise.all(assets.filter(f => !/\.(?:js|css)$/.test(f)).map(async (f) => {
+      const { width, format } = await sharp(join(dir, 'dist/assets', f)).metadata()
+      return `${width} ${format}`
+    }))
+    // the srcset's two widths in WebP, and the flipped metadata import (480 wide, the source's format)
+    expect(images.sort()).toEqual(['480 jpeg', '480 webp', '960 webp'])
+    // run the page's script: the srcset string and the metadata, as the page gets them
+    const [script] = assets.filter(f => f.endsWith('.js'))
+    const body = { dataset: {} as Record<string, string> }
+    const document = { body, createElement: () => ({ relList: { supports: () => true } }), querySelectorAll: () => [] }
+    runInNewContext(await readFile(join(dir, 'dist/assets', script), 'utf8'), { document })
+    const { srcset, flipped } = JSON.parse(body.dataset.r)
+    expect(srcset).toMatch(/^\/assets\/\S+\.webp 480w, \/assets\/\S+\.webp 960w$/)
+    expect(flipped).toMatchObject({ width: 480, format: 'jpeg', originalWidth: 720, scale: 2 })
   })
 })

@@ -22,6 +22,25 @@ describe('bundlers stay out of the core', () => {
   })
 })
 
+describe('the sources stay easy to read', () => {
+  it('no line in src/ is over 140 characters, strings and templates included', async () => {
+    const files = (await readdir(join(ROOT, 'src'), { recursive: true })).filter(f => f.endsWith('.ts'))
+    const long: string[] = []
+    for (const file of files) {
+      const lines = (await readFile(join(ROOT, 'src', file), 'utf8')).split('\n')
+      lines.forEach((line, i) => line.length > 140 && long.push(`src/${file}:${i + 1} (${line.length})`))
+    }
+    expect(long).toEqual([])
+  })
+
+  it('the files that did several jobs were split by job: the command line, the hook bodies, the local engine', async () => {
+    for (const file of ['src/cli.ts', 'src/core/context.ts', 'src/core/engines/local/raisr.ts']) {
+      const lines = (await readFile(join(ROOT, file), 'utf8')).split('\n').length
+      expect(lines, file).toBeLessThanOrEqual(300)
+    }
+  })
+})
+
 describe('the repository stands on its own', () => {
   it('nothing tracked reads or links a path outside it', async () => {
     const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n')

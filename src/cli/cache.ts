@@ -4,7 +4,17 @@ import { readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { clear, defaultCacheDir, DiskCache, isKeyFolder, NAMED_DIR, PRUNE_MARKER, readJson, REMOTE_STATS, TOP_TEMP_FILE } from '../core/cache'
+import {
+  clear,
+  defaultCacheDir,
+  DiskCache,
+  isKeyFolder,
+  NAMED_DIR,
+  PRUNE_MARKER,
+  readJson,
+  REMOTE_STATS,
+  TOP_TEMP_FILE,
+} from '../core/cache'
 import { HELP_FLAG, MB, number, size, usage, UsageError } from './args'
 import { HELP } from './help'
 
@@ -18,7 +28,13 @@ export async function cache(argv: string[]): Promise<number> {
     throw new UsageError(`unknown cache command "${sub}"; the commands are stats, prune, clear`)
   const { values } = usage(() => parseArgs({
     args: rest,
-    options: { 'dir': { type: 'string' }, 'json': { type: 'boolean' }, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'help': HELP_FLAG },
+    options: {
+      'dir': { type: 'string' },
+      'json': { type: 'boolean' },
+      'max-age': { type: 'string' },
+      'max-size': { type: 'string' },
+      'help': HELP_FLAG,
+    },
   }))
   if (values.help) {
     console.log(HELP[sub as 'stats' | 'prune' | 'clear'])
@@ -45,9 +61,13 @@ export async function cache(argv: string[]): Promise<number> {
       console.log(JSON.stringify(stats))
       return 0
     }
-    console.log(`${dir}\n${entries.length} entries, ${size(bytes)}${stats.oldestUse ? `\nlast used between ${stats.oldestUse} and ${stats.newestUse}` : ''}`)
-    if (remote)
-      console.log(`remote cache over ${remote.builds} builds: ${remote.hits} hits, ${remote.misses} misses, ${remote.uploads} uploads${remote.rejected ? `, ${remote.rejected} rejected` : ''}`)
+    const between = stats.oldestUse ? `\nlast used between ${stats.oldestUse} and ${stats.newestUse}` : ''
+    console.log(`${dir}\n${entries.length} entries, ${size(bytes)}${between}`)
+    if (remote) {
+      const rejected = remote.rejected ? `, ${remote.rejected} rejected` : ''
+      const { builds, hits, misses, uploads } = remote
+      console.log(`remote cache over ${builds} builds: ${hits} hits, ${misses} misses, ${uploads} uploads${rejected}`)
+    }
     return 0
   }
   if (sub === 'prune') {
@@ -71,7 +91,8 @@ export async function cache(argv: string[]): Promise<number> {
   const { removed, bytes, left } = await clear(store)
   console.log(`removed ${removed} entries (${size(bytes)})${left.length ? '' : ` and ${dir}`}`)
   if (left.length) {
-    console.error(`unplugin-upscale: left ${left.length} file${left.length === 1 ? '' : 's'} that ${left.length === 1 ? 'is' : 'are'} not cache entries: ${left.join(', ')}`)
+    const [files, are] = left.length === 1 ? ['file', 'is'] : ['files', 'are']
+    console.error(`unplugin-upscale: left ${left.length} ${files} that ${are} not cache entries: ${left.join(', ')}`)
     return 1
   }
   return 0

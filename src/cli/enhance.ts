@@ -86,7 +86,8 @@ export async function enhance(argv: string[]): Promise<number> {
     const target = join(out, subdir, name)
     const other = targets.get(target)
     if (other)
-      throw new UsageError(`${upscaler.show(other)} and ${upscaler.show(file)} would both be written to ${upscaler.show(target)}; enhance them into different --out folders, or name them apart`)
+      throw new UsageError(`${upscaler.show(other)} and ${upscaler.show(file)} would both be written to ${upscaler.show(target)}; enhance `
+        + `them into different --out folders, or name them apart`)
     targets.set(target, file)
     planned.push({ source: file, target })
   }
@@ -104,8 +105,9 @@ export async function enhance(argv: string[]): Promise<number> {
         report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, source)
         const shown = upscaler.show(target)
         manifest.push({ ...resultOf(image, target, shown.replaceAll('\\', '/')), source: upscaler.show(source) })
+        const { width, height, format } = image.metadata
         if (!values.quiet && !values.json)
-          console.log(`${shown}  ${image.metadata.width}×${image.metadata.height} ${image.metadata.format}${image.cached ? ' (cached)' : ''}`)
+          console.log(`${shown}  ${width}×${height} ${format}${image.cached ? ' (cached)' : ''}`)
         return
       }
       report.imageFinished('held', undefined, source)
@@ -115,7 +117,8 @@ export async function enhance(argv: string[]): Promise<number> {
         return
       }
       failed++
-      console.error(upscaler.failure(upscaler.show(source), new Error(outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache')).message)
+      const why = outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache'
+      console.error(upscaler.failure(upscaler.show(source), new Error(why)).message)
     }
     catch (error) {
       failed++

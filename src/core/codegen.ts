@@ -8,7 +8,13 @@ export interface ModuleImage {
   extra?: string
 }
 
-export const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff' }
+export const MIME: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  tiff: 'image/tiff',
+}
 
 /**
  * The JS module of one `?upscale` import. A single image exports its URL (or, with `as=metadata`,
@@ -16,7 +22,10 @@ export const MIME: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/pn
  * export what `as` asks for: a srcset string, a picture object, or an array of metadata.
  */
 export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'as' | 'variants'>, prelude: string[] = []): string {
-  const objects = images.map(({ src, meta, extra }) => `{ src: ${src}, ${[...Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`), ...(extra ? [extra] : [])].join(', ')} }`)
+  const objects = images.map(({ src, meta, extra }) => {
+    const fields = [...Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`), ...(extra ? [extra] : [])]
+    return `{ src: ${src}, ${fields.join(', ')} }`
+  })
   if (!params.variants) {
     const [{ meta }] = images
     return [
@@ -39,12 +48,14 @@ export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'a
       // every format but the last is a <source>; the last is the <img>, at its largest width
       const formats = [...new Set(images.map(i => i.meta.format))]
       const fallback = formats.at(-1)!
+      const source = (f: string): string =>
+        `{ type: ${JSON.stringify(MIME[f] ?? `image/${f}`)}, srcset: ${srcset(`of(${JSON.stringify(f)})`)} }`
       lines.push(
         `const of = f => metadata.filter(i => i.format === f);`,
         `const fallback = of(${JSON.stringify(fallback)});`,
         `const img = fallback.reduce((a, b) => (b.width > a.width ? b : a));`,
         `export default {`,
-        `  sources: [${formats.slice(0, -1).map(f => `{ type: ${JSON.stringify(MIME[f] ?? `image/${f}`)}, srcset: ${srcset(`of(${JSON.stringify(f)})`)} }`).join(', ')}],`,
+        `  sources: [${formats.slice(0, -1).map(source).join(', ')}],`,
         `  img: { src: img.src, srcset: ${srcset('fallback')}, width: img.width, height: img.height },`,
         `};`,
       )

@@ -1,5 +1,7 @@
-import type { UpscaledImage } from '../types'
+import type { UpscaledImage, UpscaleParams } from '../types'
+import type { Upscaler } from './upscaler'
 import { MIME } from './codegen'
+import { UpscaleError } from './errors'
 import { badMarker, BUNDLER_KEYS, disagree, MARKERS, QueryError, SEVERAL_FILES, SRCSET_FORMATS } from './query'
 
 /**
@@ -67,7 +69,12 @@ export function splitComposed(id: string): ComposedQuery | undefined {
  * file with its directives), with this plugin's fields, in the shape asked for (see codegen.ts for
  * the same shapes made by this plugin alone).
  */
-export function composedModuleCode(target: string, shape: Shape, several: boolean, fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'>): string {
+export function composedModuleCode(
+  target: string,
+  shape: Shape,
+  several: boolean,
+  fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'>,
+): string {
   const separator = target.includes('?') ? '&' : '?'
   const lines = [
     `import found from ${JSON.stringify(`${target}${separator}as=metadata`)};`,
@@ -109,4 +116,63 @@ export function composedModuleCode(target: string, shape: Shape, several: boolea
       lines.push(`export default list;`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/** What a composed import resolves to: the file the other plugin reads, and this plugin's fields. */
+export interface ComposedTarget {
+  target: string
+  fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'>
+}
+
+interface ComposedLoad {
+  id: string
+  file: string
+  params: UpscaleParams
+  query: ComposedQuery
+  /** the import as messages show it */
+  label: string
+  /** the other plugin, by name */
+  other: string
+}
+
+/**
+ * `?upscale` with another image plugin's directives (`?w=400&format=webp&upscale`): enhance now,
+ * and resolve to the enhanced file under a readable name with the other directives, so that the
+ * other plugin sees an ordinary image, which is the enhanced one. Held back (dry run) or failed
+ * with `onError: 'original'`, the other plugin gets the source instead, and the build says so.
+ */
+export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Promise<ComposedTarget> {
+  const { id, file, params, query, label, other } = load
+  const { theirs } = query
+  // the source's size is read only for a shape of ours (its metadata has `originalWidth`)
+  const unenhanced = async (): Promise<ComposedTarget> => {
+    const { width, height } = query.shape
+      ? (await upscaler.pipeline.originalImage(file, params)).metadata
+      : { width: 0, height: 0 }
+    return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1 as const, type: params.type } }
+  }
+  upscaler.report.imageStarted(id)
+  let outcome
+  try {
+    outcome = await upscaler.pipeline.process(file, { ...params, format: 'original', as: 'url', variants: undefined })
+  }
+  catch (error) {
+    upscaler.report.imageFinished('failed', undefined, id)
+    const failure = upscaler.failure(label, error)
+    if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
+      upscaler.report.warn(`${failure.message}\nIt goes to ${other} unenhanced (onError: 'original'); the next build tries again.`)
+      return unenhanced()
+    }
+    throw failure
+  }
+  if (outcome.status !== 'done') {
+    upscaler.report.imageFinished('held', undefined, id)
+    if (outcome.status === 'held')
+      upscaler.hold(label, outcome.reason)
+    return unenhanced()
+  }
+  const { image } = outcome
+  upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, id)
+  const { originalWidth, originalHeight, scale, type } = image.metadata
+  return { target: `${await upscaler.pipeline.named(image)}?${theirs}`, fixed: { originalWidth, originalHeight, scale, type } }
 }

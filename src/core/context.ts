@@ -1,42 +1,16 @@
-import type { Options, UpscaledImage, UpscaleParams } from '../types'
-import type { ComposedQuery } from './compose'
+import type { Options, UpscaleParams } from '../types'
+import type { ComposedQuery, ComposedTarget } from './compose'
+import type { DevHooks, EmitImage, OriginalImport, Reference, ResolveContext } from './hooks'
 import type { ProcessedImage } from './pipeline'
 import type { Upscaler } from './upscaler'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { moduleCode } from './codegen'
-import { composedModuleCode, splitComposed } from './compose'
+import { composedModuleCode, loadComposed, splitComposed } from './compose'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
-import { BUNDLER_KEYS, parseUpscaleId, QueryError, UPSCALE_ID } from './query'
+import { Importers } from './importers'
+import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 import { createUpscaler } from './upscaler'
-
-/** The part of a hook's `this` used here: `resolve` exists in Rollup and Vite only. */
-interface ResolveContext {
-  resolve?: (id: string, importer?: string, options?: { skipSelf?: boolean })
-  => Promise<{ id: string, external?: boolean | string } | null>
-  addWatchFile?: (file: string) => void
-}
-
-/** Writes the image into the build and returns the JS expression of its URL (see src/emit). */
-export type EmitImage = (hookContext: unknown, image: ProcessedImage, file: string) => string
-
-/** How the bundler is asked for an unenhanced source as a URL string, where it can be (Vite: `?url`). */
-export type OriginalImport = (file: string) => string
-
-/** How the dev server learns that a background enhancement finished, or failed. */
-export interface DevHooks {
-  /** reload a module (an `?upscale` import, or a stylesheet that refers to one) */
-  ready: (id: string) => void | Promise<void>
-  /** reload the page (a page that refers to one) */
-  reloadPage: () => void
-  failed: (error: Error) => void
-}
-
-/** What a `?upscale` URL in a stylesheet or a page stands for (see UpscaleContext.reference). */
-export type Reference
-  = | { kind: 'image', image: ProcessedImage, file: string }
-    | { kind: 'dev', url: string }
-    | { kind: 'source', file: string }
 
 /**
  * The bodies of the plugin's hooks, away from the bundler glue: one instance per plugin instance,
@@ -48,9 +22,8 @@ export class UpscaleContext {
   private dev: { base: string, hooks?: DevHooks } | undefined
   /** dev: ids whose enhancement runs in the background */
   private readonly enhancing = new Set<string>()
-  private readonly importers = new Map<string, Set<string>>()
-  /** the imports the app's modules, stylesheets and pages make, without bundler keys (dev pays only for these) */
-  private readonly imported = new Set<string>()
+  /** who imports what: for messages, and the imports the dev server may pay for */
+  private readonly importers: Importers
   /** dev: how to make each image the dev server serves again, by cache key */
   private readonly devImages = new Map<string, () => Promise<unknown>>()
   /** dev: ids whose background enhancement finished; their next load counts as enhanced, not cached */
@@ -64,6 +37,7 @@ export class UpscaleContext {
     private readonly importOriginal?: OriginalImport,
   ) {
     this.upscaler = createUpscaler(rawOptions)
+    this.importers = new Importers(file => this.upscaler.show(file))
   }
 
   /** Bundlers tell their root (and Vite its base and command) only once they are configured. */
@@ -114,7 +88,7 @@ export class UpscaleContext {
     // a request straight from a client has no importer, or (Vite 6+) the root's index.html as one;
     // a page's own `?upscale` URLs are recorded by `reference`
     if (importer && !/\.html?$/.test(importer))
-      this.remember(full, importer)
+      this.importers.remember(full, importer)
     const composed = this.composedQuery(full)
     if (composed && !composed.shape)
       return (await this.composed(hookContext, full, composed)).target
@@ -153,12 +127,13 @@ export class UpscaleContext {
       const options = { cachedOnly: this.dev !== undefined }
       outcome = params.variants
         ? await upscaler.pipeline.processVariants(file, params, options)
-        : await upscaler.pipeline.process(file, params, options).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
+        : await upscaler.pipeline.process(file, params, options)
+            .then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
     }
     catch (error) {
       upscaler.report.imageFinished('failed', undefined, id)
       // the API engine has already taken the token out of its messages
-      const failure = upscaler.failure(this.describe(id), error)
+      const failure = upscaler.failure(this.importers.describe(id), error)
       if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
         const code = await original().catch(() => undefined)
         if (code) {
@@ -172,12 +147,12 @@ export class UpscaleContext {
       case 'notCached':
         // the dev server pays only for what the app's own modules import, not for any query a
         // client makes up: a request no module led to gets the original, and nothing is sent
-        if (this.importedBy(id))
+        if (this.importers.has(id))
           this.enhanceInBackground(id, file, params)
         return original()
       case 'held':
         upscaler.report.imageFinished('held', undefined, id)
-        upscaler.hold(this.describe(id), outcome.reason)
+        upscaler.hold(this.importers.describe(id), outcome.reason)
         return original()
       case 'done': {
         const { images } = outcome
@@ -199,48 +174,12 @@ export class UpscaleContext {
     }
   }
 
-  /**
-   * `?upscale` with another image plugin's directives (`?w=400&format=webp&upscale`): enhance now,
-   * and resolve to the enhanced file under a readable name with the other directives, so that the
-   * other plugin sees an ordinary image, which is the enhanced one. Held back (dry run) or failed
-   * with `onError: 'original'`, the other plugin gets the source instead, and the build says so.
-   */
-  private async composed(hookContext: unknown, id: string, query: ComposedQuery): Promise<{ target: string, fixed: Omit<UpscaledImage, 'src' | 'width' | 'height' | 'format'> }> {
+  /** `?upscale` with another image plugin's directives: see loadComposed. */
+  private composed(hookContext: unknown, id: string, query: ComposedQuery): Promise<ComposedTarget> {
     const { file, params } = this.parse(query.ours)!
-    const { theirs } = query
-    const { upscaler } = this
     ;(hookContext as ResolveContext).addWatchFile?.(file)
-    // the source's size is read only for a shape of ours (its metadata has `originalWidth`)
-    const unenhanced = async () => {
-      const { width, height } = query.shape
-        ? (await upscaler.pipeline.originalImage(file, params)).metadata
-        : { width: 0, height: 0 }
-      return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1 as const, type: params.type } }
-    }
-    upscaler.report.imageStarted(id)
-    let outcome
-    try {
-      outcome = await upscaler.pipeline.process(file, { ...params, format: 'original', as: 'url', variants: undefined })
-    }
-    catch (error) {
-      upscaler.report.imageFinished('failed', undefined, id)
-      const failure = upscaler.failure(this.describe(id), error)
-      if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
-        upscaler.report.warn(`${failure.message}\nIt goes to ${this.composeWith} unenhanced (onError: 'original'); the next build tries again.`)
-        return unenhanced()
-      }
-      throw failure
-    }
-    if (outcome.status !== 'done') {
-      upscaler.report.imageFinished('held', undefined, id)
-      if (outcome.status === 'held')
-        upscaler.hold(this.describe(id), outcome.reason)
-      return unenhanced()
-    }
-    const { image } = outcome
-    upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, id)
-    const { originalWidth, originalHeight, scale, type } = image.metadata
-    return { target: `${await upscaler.pipeline.named(image)}?${theirs}`, fixed: { originalWidth, originalHeight, scale, type } }
+    const label = this.importers.describe(id)
+    return loadComposed(this.upscaler, { id, file, params, query, label, other: this.composeWith! })
   }
 
   /** The other plugin's and this plugin's parts of an id, when another image plugin takes part. */
@@ -252,7 +191,7 @@ export class UpscaleContext {
     }
     catch (error) {
       if (error instanceof QueryError)
-        throw new UpscaleError(`invalid import ${this.describe(id)}: ${error.message}`)
+        throw new UpscaleError(`invalid import ${this.importers.describe(id)}: ${error.message}`)
       throw error
     }
   }
@@ -268,14 +207,15 @@ export class UpscaleContext {
     const full = await this.resolveId(hookContext, url.replaceAll('&amp;', '&'), importer)
     if (!full)
       throw new UpscaleError(`cannot resolve ${url} in ${this.upscaler.show(importer)}`)
-    this.remember(full, importer)
+    this.importers.remember(full, importer)
     const request = this.parse(full)!
     const { upscaler } = this
     if (!upscaler.options.filter(request.file))
       return undefined
     const { file, params } = request
     if (params.variants || params.as !== 'url')
-      throw new UpscaleError(`${url} in ${upscaler.show(importer)}: a stylesheet or a page takes one image URL; \`w\`, format lists and \`as\` are for imports`)
+      throw new UpscaleError(`${url} in ${upscaler.show(importer)}: a stylesheet or a page takes one image URL; \`w\`, format lists and `
+        + `\`as\` are for imports`)
     ;(hookContext as ResolveContext).addWatchFile?.(file)
     upscaler.report.imageStarted(full)
     let outcome
@@ -284,7 +224,7 @@ export class UpscaleContext {
     }
     catch (error) {
       upscaler.report.imageFinished('failed', undefined, full)
-      const failure = upscaler.failure(this.describe(full), error)
+      const failure = upscaler.failure(this.importers.describe(full), error)
       if (upscaler.options.onError !== 'original' || error instanceof UpscaleError)
         throw failure
       upscaler.report.warn(`${failure.message}\nIt is used unenhanced (onError: 'original'); the next build tries again.`)
@@ -296,7 +236,7 @@ export class UpscaleContext {
     }
     if (outcome.status === 'held') {
       upscaler.report.imageFinished('held', undefined, full)
-      upscaler.hold(this.describe(full), outcome.reason)
+      upscaler.hold(this.importers.describe(full), outcome.reason)
       return { kind: 'source', file }
     }
     const { image } = outcome
@@ -308,27 +248,9 @@ export class UpscaleContext {
     return { kind: 'image', image, file }
   }
 
-  private remember(id: string, importer: string): void {
-    const set = this.importers.get(id) ?? new Set()
-    this.importers.set(id, set.add(importer.split('?')[0]))
-    this.imported.add(withoutBundlerKeys(id))
-  }
-
-  /** Whether a module of the app (or a stylesheet, or a page) refers to this import. */
-  private importedBy(id: string): boolean {
-    return this.imported.has(withoutBundlerKeys(id))
-  }
-
   /** How an image that is done counts: enhanced when made now, or in the background for this id. */
   private finishedAs(id: string, image: ProcessedImage): 'cached' | 'enhanced' {
     return this.freshInDev.delete(id) || !image.cached ? 'enhanced' : 'cached'
-  }
-
-  /** The import as messages show it: path from the root, query, and who imports it. */
-  private describe(id: string): string {
-    const file = id.slice(0, id.indexOf('?'))
-    const by = [...this.importers.get(id) ?? []].map(i => this.upscaler.show(i))
-    return `${this.upscaler.show(file)}${id.slice(file.length)}${by.length ? ` (imported by ${by.join(', ')})` : ''}`
   }
 
   private parse(id: string): ReturnType<typeof parseUpscaleId> {
@@ -337,7 +259,7 @@ export class UpscaleContext {
     }
     catch (error) {
       if (error instanceof QueryError)
-        throw new UpscaleError(`invalid import ${this.describe(id)}: ${error.message}`)
+        throw new UpscaleError(`invalid import ${this.importers.describe(id)}: ${error.message}`)
       throw error
     }
   }
@@ -358,16 +280,7 @@ export class UpscaleContext {
         else
           await hooks()?.ready(reload)
       })
-      .catch(error => hooks()?.failed(this.upscaler.failure(this.describe(id), error)))
+      .catch(error => hooks()?.failed(this.upscaler.failure(this.importers.describe(id), error)))
       .finally(() => this.enhancing.delete(id))
   }
-}
-
-/** An id without the query keys bundlers add (`import`, `t`, `v`…), to compare imports by. */
-function withoutBundlerKeys(id: string): string {
-  const q = id.indexOf('?')
-  const query = new URLSearchParams(id.slice(q + 1))
-  for (const key of BUNDLER_KEYS)
-    query.delete(key)
-  return `${id.slice(0, q)}?${query}`
 }

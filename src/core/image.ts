@@ -41,7 +41,8 @@ export async function inspect(source: Uint8Array): Promise<SourceInfo> {
     throw new ImageError(`animated or multi-page images are not supported (${meta.pages} pages)`)
   // sharp reads an animated PNG as its first frame alone: it would be flattened without a word
   if (format === 'png' && isAnimatedPng(source))
-    throw new ImageError('it is an animated PNG (APNG), and animated images are not supported: only its first frame would be enhanced; export a still image')
+    throw new ImageError('it is an animated PNG (APNG), and animated images are not supported: only its first frame would be enhanced; '
+      + 'export a still image')
   const { width, height } = orientedSize(meta)
   return { format, width, height, depth: meta.depth === 'ushort' && (format === 'png' || format === 'tiff') ? 16 : 8 }
 }

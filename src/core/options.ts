@@ -109,7 +109,8 @@ export function resolveOptions(
   const offline = o.offline ?? env.UPSCALE_OFFLINE === '1'
   const token = nonEmpty('token', o.token) ?? nonEmpty('UPSCALE_API_TOKEN', env.UPSCALE_API_TOKEN)
   if (provider === 'api' && !token && !offline)
-    fail('provider', 'is \'api\' but no token is configured: set the `token` option or the UPSCALE_API_TOKEN environment variable, build offline from the cache (UPSCALE_OFFLINE=1), or use provider \'local\'')
+    fail('provider', 'is \'api\' but no token is configured: set the `token` option or the UPSCALE_API_TOKEN environment variable, build '
+    + 'offline from the cache (UPSCALE_OFFLINE=1), or use provider \'local\'')
   const logLevel = oneOf('logLevel', o.logLevel, ['silent', 'info', 'debug'] as const, true)
   const onError = oneOf('onError', o.onError, ['fail', 'original'] as const, true)
 
@@ -118,7 +119,8 @@ export function resolveOptions(
   if (url && (url.username || url.password)) {
     url.username = ''
     url.password = ''
-    fail('apiUrl', `must not carry a user name or password (got ${JSON.stringify(`${url.protocol}//***@${url.host}`)}): give the API token as the \`token\` option or UPSCALE_API_TOKEN`)
+    const shown = JSON.stringify(`${url.protocol}//***@${url.host}`)
+    fail('apiUrl', `must not carry a user name or password (got ${shown}): give the API token as the \`token\` option or UPSCALE_API_TOKEN`)
   }
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
     fail('apiUrl', `must be an http(s) URL (got ${JSON.stringify(redactUrl(apiUrl))})`)
@@ -139,9 +141,14 @@ export function resolveOptions(
   const numbers = {} as Record<NumberOption, number>
   for (const [name, rule] of Object.entries(NUMBERS) as Array<[NumberOption, typeof NUMBERS[NumberOption]]>) {
     const value = o[name]
-    const ok = typeof value === 'number' && value >= rule.min && (value === Infinity ? rule.infinite : Number.isFinite(value) && (!rule.integer || Number.isInteger(value)))
-    if (!ok)
-      fail(name, `must be ${rule.integer ? 'a whole number' : 'a number'} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${typeof value === 'number' ? value : JSON.stringify(value)})`)
+    const whole = (n: number): boolean => !rule.integer || Number.isInteger(n)
+    const finite = (n: number): boolean => (n === Infinity ? rule.infinite : Number.isFinite(n) && whole(n))
+    const ok = typeof value === 'number' && value >= rule.min && finite(value)
+    if (!ok) {
+      const got = typeof value === 'number' ? value : JSON.stringify(value)
+      const kind = rule.integer ? 'a whole number' : 'a number'
+      fail(name, `must be ${kind} ≥ ${rule.min}${rule.infinite ? ' (or Infinity)' : ''} (got ${got})`)
+    }
     numbers[name] = value
   }
   if (o.publicUrl !== undefined && typeof o.publicUrl !== 'function')
@@ -194,7 +201,8 @@ function resolveRemote(option: Options['remoteCache'], env: NodeJS.ProcessEnv): 
   const url = nonEmpty('remoteCache.url', given.url)
   const parsed = url && URL.canParse(url) ? new URL(url) : undefined
   if (parsed && (parsed.username || parsed.password))
-    fail('remoteCache.url', `must not carry a user name or password (got "${parsed.protocol}//***@${parsed.host}"): give the token as \`remoteCache.token\` or UPSCALE_REMOTE_CACHE_TOKEN`)
+    fail('remoteCache.url', `must not carry a user name or password (got "${parsed.protocol}//***@${parsed.host}"): give the token as `
+    + `\`remoteCache.token\` or UPSCALE_REMOTE_CACHE_TOKEN`)
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
     fail('remoteCache.url', `must be an http(s) URL (got ${JSON.stringify(redactUrl(url ?? ''))})`)
   const protocol = oneOf('remoteCache.protocol', given.protocol ?? 'turbo', ['turbo', 'http'] as const, true)

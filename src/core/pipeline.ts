@@ -1,9 +1,29 @@
-import type { Engine, EnhanceRequest, OutputFormat, ResolvedOptions, ScaleFactor, SourceInfo, TaskHooks, UpscaledImage, UpscaleParams } from '../types'
+import type {
+  Engine,
+  EnhanceRequest,
+  OutputFormat,
+  ResolvedOptions,
+  ScaleFactor,
+  SourceInfo,
+  TaskHooks,
+  UpscaledImage,
+  UpscaleParams,
+} from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
 import { constants } from 'node:fs'
 import { lstat, open, stat } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
-import { clearJournal, DiskCache, enhancementKey, ensureDir, extensionOf, readJournal, variantKey, writeAtomic, writeJournal } from './cache'
+import {
+  clearJournal,
+  DiskCache,
+  enhancementKey,
+  ensureDir,
+  extensionOf,
+  readJournal,
+  variantKey,
+  writeAtomic,
+  writeJournal,
+} from './cache'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
 import { checkImage, convert, ImageError, inspect, isScaleOf, originalOutputFormat, readOutputMeta } from './image'
 import { autoScale } from './query'
@@ -87,7 +107,9 @@ export class Budget {
 type Enhanced = { entry: CacheEntry, fresh: boolean } | { held: HeldReason } | { notCached: true }
 
 /** The enhanced entry with what the source said about itself, or why there is none. */
-type Base = { status: 'done', entry: CacheEntry, fresh: boolean, info: SourceInfo, scale: ScaleFactor } | Exclude<Outcome, { status: 'done' }>
+type Base
+  = | { status: 'done', entry: CacheEntry, fresh: boolean, info: SourceInfo, scale: ScaleFactor }
+    | Exclude<Outcome, { status: 'done' }>
 
 /** What `processVariants` comes back with: every variant, or why there is none. */
 export type VariantsOutcome = { status: 'done', images: ProcessedImage[] } | Exclude<Outcome, { status: 'done' }>
@@ -183,7 +205,8 @@ export class Pipeline {
     const pixels = info.width * scale * info.height * scale
     if (pixels > this.maxOutputPixels) {
       throw new ImageError(`it is ${info.width}×${info.height} px, so ${scale}x would make ${(pixels / 1e6).toFixed(1)} megapixels, `
-        + `more than maxOutputPixels (${(this.maxOutputPixels / 1e6).toFixed(1)} MP); ask for a smaller scale, or raise the option \`maxOutputPixels\``)
+        + `more than maxOutputPixels (${(this.maxOutputPixels / 1e6).toFixed(1)} MP); ask for a smaller scale, or raise the option `
+        + `\`maxOutputPixels\``)
     }
     const auto = params.scale === 'auto'
     const enhanced = await this.enhanced({ file, source, info, scale, auto, type: params.type }, cachedOnly)
@@ -373,7 +396,8 @@ export class Pipeline {
           return
         // a journal that cannot be written (a full disk) must not stop the task being paid for
         await writeJournal(this.cache, { key, provider, providerVersion, taskId, submittedAt: Date.now() })
-          .catch(error => this.hooks.warn?.(`task ${taskId} could not be journaled (${(error as Error).message}); if this build stops before it is cached, the next one pays again`))
+          .catch(error => this.hooks.warn?.(`task ${taskId} could not be journaled (${(error as Error).message}); if this build stops `
+            + `before it is cached, the next one pays again`))
       },
       over: () => clearJournal(this.cache, key).catch(() => {}),
       another: (why) => {
@@ -457,7 +481,8 @@ async function readSource(file: string): Promise<Buffer> {
     if (!info.isFile())
       throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')
     if (info.size > MAX_SOURCE_BYTES)
-      throw new ImageError(`the file is ${(info.size / 1e6).toFixed(0)} MB; sources over ${MAX_SOURCE_BYTES / 1024 / 1024} MiB are not read`)
+      throw new ImageError(`the file is ${(info.size / 1e6).toFixed(0)} MB; sources over ${MAX_SOURCE_BYTES / 1024 / 1024} MiB are not `
+        + `read`)
     return await handle.readFile()
   }
   catch (error) {

@@ -20,7 +20,8 @@ export interface UpscaleImport {
 }
 
 /** The messages a query gets wherever it is parsed (here, and beside another image plugin in compose.ts) */
-export const SEVERAL_FILES = 'several widths or formats make several files: ask for `as=srcset`, `as=picture` or `as=variants` (an array of metadata)'
+export const SEVERAL_FILES = 'several widths or formats make several files: ask for `as=srcset`, `as=picture` or `as=variants` (an array '
+  + 'of metadata)'
 export const SRCSET_FORMATS = 'a srcset has one format; for several, ask for `as=picture`'
 export const disagree = (marker: string, as: string) => `\`upscale=${marker}\` and \`as=${as}\` disagree; keep one`
 export const badMarker = (flag: string) => `\`upscale\` takes no value, or one of ${MARKERS.join(', ')} (got "${flag}")`
@@ -52,7 +53,8 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   if (!query.has('upscale'))
     return null
   if (hash >= 0)
-    throw new QueryError(`a fragment (\`${id.slice(hash)}\`) means nothing to an image import and would hide \`upscale\` from other plugins; remove it`)
+    throw new QueryError(`a fragment (\`${id.slice(hash)}\`) means nothing to an image import and would hide \`upscale\` from other `
+      + `plugins; remove it`)
 
   const seen = new Set<string>()
   for (const key of query.keys()) {

@@ -81,7 +81,8 @@ export class Reporter {
   /** What the pipeline reports, routed here; `show` turns a file into the path to print. */
   pipelineHooks(show: (file: string) => string): PipelineHooks {
     return {
-      damaged: (file, why) => this.warn(`[unplugin-upscale] The cache entry of ${show(file)} is damaged (${why}): it is ignored and made again.`),
+      damaged: (file, why) => this.warn(`[unplugin-upscale] The cache entry of ${show(file)} is damaged (${why}): it is ignored and made `
+        + `again.`),
       engineStarted: engine => this.engineStarted(engine),
       engineFinished: engine => this.engineFinished(engine),
       taskSubmitted: () => this.taskSubmitted(),
@@ -184,9 +185,18 @@ export class Reporter {
     const enhanced = local + api + other
     const by = [api && `${api} API`, local && `${local} local`, other && `${other} custom`].filter(Boolean).join(', ')
     const shared = remote
-      ? ` · remote cache: ${plural(remote.hits, 'hit')}, ${remote.misses} missed, ${plural(remote.uploads, 'upload')}${remote.rejected ? `, ${remote.rejected} rejected` : ''}${remote.unsigned ? ', unsigned' : ''}${remote.off ? ` (off: ${remote.off})` : ''}`
+      ? [
+          ` · remote cache: ${plural(remote.hits, 'hit')}, ${remote.misses} missed, ${plural(remote.uploads, 'upload')}`,
+          remote.rejected ? `, ${remote.rejected} rejected` : '',
+          remote.unsigned ? ', unsigned' : '',
+          remote.off ? ` (off: ${remote.off})` : '',
+        ].join('')
       : ''
-    return `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')}${shared} · ${seconds(this.now() - this.started)}`
+    return [
+      `[unplugin-upscale] ${plural(this.images.size, 'image')}: ${this.cached} cached, ${enhanced} enhanced${by ? ` (${by})` : ''}`,
+      `, ${this.failed} failed · ${seconds(this.apiWaitMs)} waiting on the API · ${plural(this.submitted, 'billable task')}${shared}`,
+      ` · ${seconds(this.now() - this.started)}`,
+    ].join('')
   }
 
   summary(remote?: RemoteStats): void {

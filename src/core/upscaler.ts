@@ -9,7 +9,8 @@ import { Pipeline } from './pipeline'
 import { Reporter } from './report'
 import { buildEnded, buildStarted, firstTime } from './state'
 
-export const NO_TOKEN_NOTICE = '[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in local engine.'
+export const NO_TOKEN_NOTICE = '[unplugin-upscale] No API token (UPSCALE_API_TOKEN) is configured: images are enhanced with the built-in '
+  + 'local engine.'
 
 const plural = (n: number): string => `${n} image${n === 1 ? '' : 's'}`
 
@@ -60,7 +61,8 @@ export class Upscaler {
   startBuild({ build = true }: { build?: boolean } = {}): void {
     const moved = adoptLegacyCache(this.options.cacheDir, this.options.legacyCacheDirs)
     if (moved)
-      this.report.info(`[unplugin-upscale] The cache moved from ${this.show(moved)} to ${this.show(this.options.cacheDir)} (the default since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
+      this.report.info(`[unplugin-upscale] The cache moved from ${this.show(moved)} to ${this.show(this.options.cacheDir)} (the default `
+        + `since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
     if (this.options.providerFallback && !this.options.engine && firstTime(NO_TOKEN_NOTICE))
       this.report.info(NO_TOKEN_NOTICE)
     this.report.reset()
@@ -114,10 +116,15 @@ export class Upscaler {
     const of = (reason: HeldReason) => held.filter(h => h.reason === reason)
     const list = (reason: HeldReason): string => of(reason).map(h => `  - ${h.label}`).sort().join('\n')
     if (of('offline').length)
-      throw new UpscaleError(`Offline, and ${plural(of('offline').length)} not in the cache:\n${list('offline')}\nBuild once with a token (and without UPSCALE_OFFLINE) to fill the cache, or restore the cache directory (${this.show(this.options.cacheDir)}).`)
+      throw new UpscaleError(`Offline, and ${plural(of('offline').length)} not in the cache:\n${list('offline')}\n`
+        + 'Build once with a token (and without UPSCALE_OFFLINE) to fill the cache, '
+        + `or restore the cache directory (${this.show(this.options.cacheDir)}).`)
     if (of('maxTasks').length)
-      throw new UpscaleError(`maxTasks is ${this.options.maxTasks}, and this build needs more: ${plural(of('maxTasks').length)} not in the cache would have been sent beyond it:\n${list('maxTasks')}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
-    this.report.info(`[unplugin-upscale] Dry run: ${plural(of('dryRun').length)} not in the cache would be sent to the API (billable), and were emitted unenhanced:\n${list('dryRun')}`)
+      throw new UpscaleError(`maxTasks is ${this.options.maxTasks}, and this build needs more: `
+        + `${plural(of('maxTasks').length)} not in the cache `
+        + `would have been sent beyond it:\n${list('maxTasks')}\nRaise maxTasks, or build once with a larger budget to fill the cache.`)
+    this.report.info(`[unplugin-upscale] Dry run: ${plural(of('dryRun').length)} not in the cache would be sent to the API (billable), `
+      + `and were emitted unenhanced:\n${list('dryRun')}`)
   }
 }
 

@@ -6,7 +6,14 @@ import { extname } from 'node:path'
 export interface ViteAssetConfig {
   assetsDir: string
   /** `build.rollupOptions.output.assetFileNames`, when the project (or a framework) sets it */
-  assetFileNames?: string | ((info: { type: 'asset', name: string, names: string[], originalFileName: string, originalFileNames: string[], source: Uint8Array }) => string)
+  assetFileNames?: string | ((info: {
+    type: 'asset'
+    name: string
+    names: string[]
+    originalFileName: string
+    originalFileNames: string[]
+    source: Uint8Array
+  }) => string)
 }
 
 /**

@@ -61,7 +61,13 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
   const pageImages: Array<{ image: ProcessedImage, file: string, fileName?: string }> = []
 
   /** The URL a stylesheet or page refers to for a `?upscale` URL; undefined leaves it as written. */
-  async function urlFor(hookContext: unknown, url: string, importer: string, reload: string | 'page', kind: 'css' | 'html'): Promise<string | undefined> {
+  async function urlFor(
+    hookContext: unknown,
+    url: string,
+    importer: string,
+    reload: string | 'page',
+    kind: 'css' | 'html',
+  ): Promise<string | undefined> {
     const found = await ctx.reference(hookContext, url, importer, reload)
     if (!found)
       return undefined
@@ -97,11 +103,13 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
     configResolved(resolved: ResolvedConfig) {
       config = resolved
       const output = [resolved.build.rollupOptions?.output].flat()[0]
-      emitter.configure?.({ assetsDir: resolved.build.assetsDir, assetFileNames: output?.assetFileNames as ViteAssetConfig['assetFileNames'] })
+      const assetFileNames = output?.assetFileNames as ViteAssetConfig['assetFileNames']
+      emitter.configure?.({ assetsDir: resolved.build.assetsDir, assetFileNames })
       const imagetools = resolved.plugins.find(p => p.name === 'imagetools')
       if (imagetools)
         leaveUpscaleIdsAlone(imagetools)
-      ctx.configure({ root: resolved.root, base: resolved.base, serve: resolved.command === 'serve', composeWith: imagetools && 'vite-imagetools' })
+      const serve = resolved.command === 'serve'
+      ctx.configure({ root: resolved.root, base: resolved.base, serve, composeWith: imagetools && 'vite-imagetools' })
     },
 
     configureServer(server: ViteDevServer) {

@@ -37,7 +37,8 @@ function extendWebpack(config: any, options: LoaderOptions): void {
   const all = rules.flatMap(rule => (rule && typeof rule === 'object' && Array.isArray(rule.oneOf) ? [rule, ...rule.oneOf] : [rule]))
   const imageRule = all.find(rule => rule && typeof rule === 'object' && rule.loader === 'next-image-loader')
   if (!imageRule)
-    throw new UpscaleError('unplugin-upscale/next: Next\'s static image imports are off (`images.disableStaticImages`), and the enhanced files are handed to them; turn the option off')
+    throw new UpscaleError('unplugin-upscale/next: Next\'s static image imports are off (`images.disableStaticImages`), and the enhanced '
+      + 'files are handed to them; turn the option off')
   const not = imageRule.resourceQuery?.not
   imageRule.resourceQuery = { not: [...(Array.isArray(not) ? not : not ? [not] : []), UPSCALE_QUERY] }
   rules.unshift({
@@ -52,7 +53,11 @@ function extendWebpack(config: any, options: LoaderOptions): void {
  * Turbopack: the same loader by a rule per extension, with a query condition; the app's own rules
  * for those files skip `?upscale`.
  */
-function extendTurbopack(turbopack: NextConfigLike['turbopack'], options: LoaderOptions, cacheDir: string): NonNullable<NextConfigLike['turbopack']> {
+function extendTurbopack(
+  turbopack: NextConfigLike['turbopack'],
+  options: LoaderOptions,
+  cacheDir: string,
+): NonNullable<NextConfigLike['turbopack']> {
   const rules: Record<string, unknown> = { ...turbopack?.rules }
   const loader = loaderPath()
   const ours = [

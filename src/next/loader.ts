@@ -48,7 +48,8 @@ async function ask(socket: string, request: ServiceRequest): Promise<ServiceAnsw
     catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (attempt >= 50 || (code !== 'ENOENT' && code !== 'ECONNREFUSED'))
-        throw new Error(`unplugin-upscale: the loader cannot reach the build service that withUpscale() started (${code ?? (error as Error).message}); is next.config wrapped with withUpscale from 'unplugin-upscale/next'?`)
+        throw new Error(`unplugin-upscale: the loader cannot reach the build service that withUpscale() started `
+          + `(${code ?? (error as Error).message}); is next.config wrapped with withUpscale from 'unplugin-upscale/next'?`)
       await new Promise(r => setTimeout(r, 100))
     }
   }
@@ -57,7 +58,8 @@ async function ask(socket: string, request: ServiceRequest): Promise<ServiceAnsw
 function post(socket: string, request: ServiceRequest): Promise<ServiceAnswer> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(request)
-    const req = httpRequest({ socketPath: socket, path: '/', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+    const req = httpRequest({ socketPath: socket, path: '/', method: 'POST', headers }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (c: string) => {
@@ -88,7 +90,8 @@ function importOf(file: string, image: { path: string, key?: string }, bundler: 
     return specifier(file, image.path)
   const rel = relative(root, image.path)
   if (rel.startsWith('..') || isAbsolute(rel))
-    throw new Error(`unplugin-upscale: the cache (${dirname(dirname(dirname(image.path)))}) is outside the project (${root}), and Turbopack resolves no file outside its root; set the \`cacheDir\` option to a folder inside the project`)
+    throw new Error(`unplugin-upscale: the cache (${dirname(dirname(dirname(image.path)))}) is outside the project (${root}), and `
+      + `Turbopack resolves no file outside its root; set the \`cacheDir\` option to a folder inside the project`)
   return `./${basename(file)}?${FILE_QUERY}=${encodeURIComponent(`${image.key}/${basename(image.path)}`)}`
 }
 
@@ -135,7 +138,8 @@ export default function upscaleLoader(this: LoaderContext): void {
       // webpack's Next image loader and Turbopack give an object; a plain asset rule gives the URL
       prelude.push(
         `const n = i => (typeof i === 'string' ? { src: i } : i);`,
-        `const blur = i => (n(i).blurDataURL ? { blurDataURL: n(i).blurDataURL, blurWidth: n(i).blurWidth, blurHeight: n(i).blurHeight } : {});`,
+        `const blur = i => (n(i).blurDataURL ? { blurDataURL: n(i).blurDataURL, blurWidth: n(i).blurWidth, blurHeight: n(i).blurHeight } `
+        + `: {});`,
       )
       const images = answer.images.map((image, i) => ({
         src: `n(i${i}).src`,

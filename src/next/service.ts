@@ -130,7 +130,8 @@ export class NextService {
     if (!this.upscaler) {
       this.upscaler = createUpscaler(this.options, { root: this.root })
       if (this.moved)
-        this.upscaler.report.info(`[unplugin-upscale] The cache moved from ${this.upscaler.show(this.moved)} to ${this.upscaler.show(this.cacheDir)} (the default since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
+        this.upscaler.report.info(`[unplugin-upscale] The cache moved from ${this.upscaler.show(this.moved)} to `
+          + `${this.upscaler.show(this.cacheDir)} (the default since 0.2: out of node_modules, so \`npm ci\` keeps it).`)
       this.upscaler.startBuild()
     }
     return this.upscaler
@@ -154,7 +155,8 @@ export class NextService {
     const upscaler = this.upscalerFor()
     const { report, pipeline, options } = upscaler
     const id = request.file + request.query
-    const label = `${upscaler.show(request.file)}${request.query}${request.importer ? ` (imported by ${upscaler.show(request.importer)})` : ''}`
+    const by = request.importer ? ` (imported by ${upscaler.show(request.importer)})` : ''
+    const label = `${upscaler.show(request.file)}${request.query}${by}`
     let parsed
     try {
       parsed = parseUpscaleId(id, options.defaults)
@@ -185,7 +187,8 @@ export class NextService {
             : `Raise the \`maxTasks\` option (${options.maxTasks}), or build once with a larger budget to fill the cache.`
           return { ok: false, message: `cannot upscale ${label}: ${HELD_MESSAGES[outcome.reason]}. ${advice}` }
         }
-        report.info(`[unplugin-upscale] Dry run: ${label} is not in the cache and would be sent to the API (billable); it is emitted unenhanced.`)
+        report.info(`[unplugin-upscale] Dry run: ${label} is not in the cache and would be sent to the API (billable); it is emitted `
+          + `unenhanced.`)
         return await original()
       }
       if (outcome.status !== 'done')

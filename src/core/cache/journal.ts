@@ -34,7 +34,8 @@ export async function readJournal(
     return undefined
   }
   const fresh = typeof task?.submittedAt === 'number' && Date.now() - task.submittedAt < JOURNAL_TTL
-  if (task?.key !== key || task.provider !== engine.id || task.providerVersion !== engine.version || typeof task.taskId !== 'string' || !fresh)
+  const same = task?.key === key && task.provider === engine.id && task.providerVersion === engine.version
+  if (!same || typeof task.taskId !== 'string' || !fresh)
     return undefined
   return task
 }

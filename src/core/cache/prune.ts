@@ -3,7 +3,18 @@ import type { RemoteStats } from './remote'
 import { lstat, readdir, readFile, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ensureDir, writeAtomic } from './atomic'
-import { ENTRY_FILE, isKeyFolder, JOURNAL_FILE, LOCK_FILE, NAMED_DIR, NAMED_FILE, PRUNE_MARKER, REMOTE_STATS, TEMP_FILE, TOP_TEMP_FILE } from './layout'
+import {
+  ENTRY_FILE,
+  isKeyFolder,
+  JOURNAL_FILE,
+  LOCK_FILE,
+  NAMED_DIR,
+  NAMED_FILE,
+  PRUNE_MARKER,
+  REMOTE_STATS,
+  TEMP_FILE,
+  TOP_TEMP_FILE,
+} from './layout'
 
 export interface EntryUsage { key: string, bytes: number, lastUsed: number }
 export interface PruneSettings { maxAge?: number, maxSize?: number, keep?: Set<string>, now?: number }

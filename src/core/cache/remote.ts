@@ -128,7 +128,10 @@ export class RemoteCache {
       if (signatureKey) {
         const why = !tag
           ? 'it is not signed'
-          : !tagsMatch(tag, artifactTag(signatureKey, key, this.settings.team ?? '', body)) ? 'its signature does not match (another key, or an artifact made for another key)' : undefined
+          : !tagsMatch(tag, artifactTag(signatureKey, key, this.settings.team ?? '', body))
+              ? 'its signature does not match (another key, '
+              + 'or an artifact made for another key)'
+              : undefined
         if (why) {
           this.rejected(key, why)
           return undefined
@@ -185,7 +188,8 @@ export class RemoteCache {
     const base = this.settings.url.replace(/\/+$/, '')
     if (this.settings.protocol === 'http')
       return `${base}/${key}`
-    const team = this.settings.team ? `?${/^team_/.test(this.settings.team) ? 'teamId' : 'slug'}=${encodeURIComponent(this.settings.team)}` : ''
+    const { team: name } = this.settings
+    const team = name ? `?${/^team_/.test(name) ? 'teamId' : 'slug'}=${encodeURIComponent(name)}` : ''
     return `${base}/v8/artifacts/${key}${team}`
   }
 
@@ -223,7 +227,8 @@ export class RemoteCache {
         throw tooLarge()
       }
       const tag = res.headers['x-artifact-tag']
-      return { status: res.statusCode, body: await readBounded(res.body, MAX_ARTIFACT_BYTES, tooLarge), tag: typeof tag === 'string' ? tag : undefined }
+      const answer = await readBounded(res.body, MAX_ARTIFACT_BYTES, tooLarge)
+      return { status: res.statusCode, body: answer, tag: typeof tag === 'string' ? tag : undefined }
     }
     catch (error) {
       if (controller.signal.aborted)

@@ -41,7 +41,10 @@ export class DiskCache extends CacheLayout {
       text = (await readNoFollow(this.recordPath(key))).data.toString('utf8')
     }
     catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { missing: true } : { corrupt: `its record cannot be read (${(error as NodeJS.ErrnoException).code})` }
+      return (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? { missing: true }
+        : { corrupt: `its record cannot be read `
+          + `(${(error as NodeJS.ErrnoException).code})` }
     }
     const parsed = parseRecord(text, key)
     if (!('record' in parsed))
@@ -55,7 +58,10 @@ export class DiskCache extends CacheLayout {
     }
     catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      return { corrupt: code === 'ENOENT' ? 'its image file is missing' : `its image is not a plain file the cache wrote (${code ?? (error as Error).message})` }
+      return { corrupt: code === 'ENOENT'
+        ? 'its image file is missing'
+        : `its image is not a plain file the cache wrote `
+          + `(${code ?? (error as Error).message})` }
     }
     if (data.length !== record.bytes)
       return { corrupt: `its image has ${data.length} bytes, the record says ${record.bytes}` }
@@ -83,7 +89,11 @@ export class DiskCache extends CacheLayout {
   }
 
   /** Store an image and its record; the record is written last, so it only ever names a whole image. */
-  async put(key: string, data: Buffer, meta: Omit<CacheRecord, 'cacheFormat' | 'key' | 'file' | 'bytes' | 'sha256' | 'created'>): Promise<CacheEntry> {
+  async put(
+    key: string,
+    data: Buffer,
+    meta: Omit<CacheRecord, 'cacheFormat' | 'key' | 'file' | 'bytes' | 'sha256' | 'created'>,
+  ): Promise<CacheEntry> {
     await ensureDir(this.folder(key))
     const path = this.imagePath(key, meta.format)
     await writeAtomic(path, data)

@@ -65,8 +65,10 @@ export class Transport {
         checkResultUrl(current, this.settings.apiUrl)
       }
       catch (error) {
-        if (error instanceof UrlRefused)
-          throw new UrlRefused(`${error.message}${hop ? ` (redirect ${hop} from ${JSON.stringify(redactUrl(url))})` : ''}; nothing was fetched`)
+        if (error instanceof UrlRefused) {
+          const via = hop ? ` (redirect ${hop} from ${JSON.stringify(redactUrl(url))})` : ''
+          throw new UrlRefused(`${error.message}${via}; nothing was fetched`)
+        }
         throw error
       }
       const res = await this.exchange(current, init, deadline, onDeadline)
@@ -89,7 +91,8 @@ export class Transport {
     const what = `${init.method} ${new URL(url).pathname}`
     const { timeout } = this.settings
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Retryable(`${what} failed: no answer within timeout (${timeout / 1000} s)`)), timeout)
+    const timer = setTimeout(() => controller.abort(new Retryable(`${what} failed: no answer within timeout `
+      + `(${timeout / 1000} s)`)), timeout)
     const onTaskDeadline = (): void => controller.abort(onDeadline())
     deadline.addEventListener('abort', onTaskDeadline, { once: true })
     if (deadline.aborted)
@@ -105,7 +108,8 @@ export class Transport {
       })
       if (init.kind !== 'result' && res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => {})
-        throw new ApiError(`${what} answered HTTP ${res.status}, a redirect (to ${JSON.stringify(redactUrl(res.headers.get('location') ?? '?'))}); `
+        const to = JSON.stringify(redactUrl(res.headers.get('location') ?? '?'))
+        throw new ApiError(`${what} answered HTTP ${res.status}, a redirect (to ${to}); `
           + 'requests to the API are never redirected, so that the image is not sent elsewhere: check `apiUrl`')
       }
       const body = await readCapped(res, init.maxBytes, what)
@@ -166,7 +170,8 @@ export class Transport {
 
 /** The body, refused as soon as it is announced or grows larger than `maxBytes`. */
 async function readCapped(res: Awaited<ReturnType<typeof fetch>>, maxBytes: number, what: string): Promise<Buffer> {
-  const tooLarge = (): ApiError => new ApiError(`${what} answered with more than ${maxBytes} bytes (option \`maxResultBytes\` for results); nothing more was read`)
+  const tooLarge = (): ApiError => new ApiError(`${what} answered with more than ${maxBytes} bytes (option \`maxResultBytes\` for `
+    + `results); nothing more was read`)
   const announced = Number(res.headers.get('content-length'))
   if (announced > maxBytes) {
     await res.body?.cancel().catch(() => {})

@@ -13,8 +13,9 @@ export { ApiError } from './http'
 export { errorMessage } from './task'
 
 /** The resolved options the API client reads, with the token known to be set. */
-export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout' | 'retries'
-  | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl' | 'maxOutputPixels' | 'maxResultBytes'> & {
+export type ApiSettings = Pick<ResolvedOptions, 'apiUrl' | 'sync' | 'concurrency' | 'rateLimit' | 'timeout' | 'taskTimeout'
+  | 'retries' | 'retryDelay' | 'pollInterval' | 'maxUploadBytes' | 'maxUploadSide' | 'publicUrl' | 'callbackUrl'
+  | 'maxOutputPixels' | 'maxResultBytes'> & {
     token: string
     /** one line per request: method, path, status, time (never a header) */
     debug?: (line: string) => void
@@ -57,7 +58,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
   const checkWait = (error: Retryable, signal: AbortSignal): void => {
     const left = (endsAt.get(signal) ?? Infinity) - Date.now()
     if (error.waitMs !== undefined && error.waitMs > left)
-      throw new ApiError(`${error.message}; the API asks to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After), more than taskTimeout (${settings.taskTimeout / 1000} s) leaves`)
+      throw new ApiError(`${error.message}; the API asks to wait ${Math.ceil(error.waitMs / 1000)} s (Retry-After), more than taskTimeout `
+        + `(${settings.taskTimeout / 1000} s) leaves`)
   }
   const delay = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
     if (signal.aborted)
@@ -79,7 +81,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
       return { url }
     const { width, height, format } = req.info
     if (Math.max(width, height) > settings.maxUploadSide)
-      throw new ApiError(`the image is ${width}×${height} px; the API takes at most ${settings.maxUploadSide} px on a side (option \`maxUploadSide\`)`)
+      throw new ApiError(`the image is ${width}×${height} px; the API takes at most ${settings.maxUploadSide} px on a side (option `
+        + `\`maxUploadSide\`)`)
     let data = Buffer.from(req.source.buffer, req.source.byteOffset, req.source.byteLength)
     let name = basename(req.file)
     let type = SERVICE_FORMATS[format]
@@ -89,7 +92,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
       type = 'image/png'
     }
     if (data.length > settings.maxUploadBytes)
-      throw new ApiError(`the image is ${(data.length / 1e6).toFixed(1)} MB; the API takes at most ${(settings.maxUploadBytes / 1e6).toFixed(1)} MB (option \`maxUploadBytes\`)`)
+      throw new ApiError(`the image is ${(data.length / 1e6).toFixed(1)} MB; the API takes at most `
+        + `${(settings.maxUploadBytes / 1e6).toFixed(1)} MB (option \`maxUploadBytes\`)`)
     return { data, type, name }
   }
 
@@ -129,7 +133,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
     catch (error) {
       // a result URL the policy refuses is the task's end: neither downloaded again nor resumed
       if (error instanceof UrlRefused)
-        throw new BadResult(`${error.message}. Results are fetched only over https or from the API's own origin, and never from a loopback, private, link-local or metadata address`)
+        throw new BadResult(`${error.message}. Results are fetched only over https or from the API's own origin, and never from a `
+          + `loopback, private, link-local or metadata address`)
       throw error
     }
     if (res.status === 404)
@@ -146,13 +151,15 @@ export function createApiEngine(settings: ApiSettings): Engine {
       throw new BadResult(`the API's result is not a valid image (${(error as Error).message}); nothing was cached`)
     }
     if (task.image_width && task.image_height && (info.width !== task.image_width || info.height !== task.image_height))
-      throw new BadResult(`the API's result is ${info.width}×${info.height} px but the task says ${task.image_width}×${task.image_height}; nothing was cached`)
+      throw new BadResult(`the API's result is ${info.width}×${info.height} px but the task says `
+        + `${task.image_width}×${task.image_height}; nothing was cached`)
     // no declared size: the result must still be the source at a scale asked for (auto: 1, 2 or 4), to a pixel or two
     const scales = req.auto ? [1, 2, 4] : [req.scale]
     const { width, height } = req.info
     const declared = Boolean(task.image_width && task.image_height)
     if (!declared && !isScaleOf(info, req.info, scales))
-      throw new BadResult(`the API's result is ${info.width}×${info.height} px, which is no ${scales.join(', ')}x of the ${width}×${height} source; nothing was cached`)
+      throw new BadResult(`the API's result is ${info.width}×${info.height} px, which is no ${scales.join(', ')}x `
+        + `of the ${width}×${height} source; nothing was cached`)
     return { ...info, data: res.body }
   }
 
@@ -211,8 +218,10 @@ export function createApiEngine(settings: ApiSettings): Engine {
           await retryOrThrow(error, history, deadline)
         }
         catch (final) {
-          throw new ApiError(`task ${task.task_id} is done (and billed), but its result could not be downloaded: ${(final as Error).message}. `
-            + 'Its id is journaled in the cache: the next build downloads it instead of paying again, while the service keeps it (about an hour)')
+          throw new ApiError(`task ${task.task_id} is done (and billed), but its result could not be downloaded: `
+            + `${(final as Error).message}. `
+            + 'Its id is journaled in the cache: the next build downloads it instead of paying again, while the service keeps it (about '
+            + 'an hour)')
         }
         // the result URL may have expired or moved: ask the task again for a fresh one
         task = { ...task, state: 0 }

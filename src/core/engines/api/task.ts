@@ -71,12 +71,14 @@ export class TaskClient {
     form.append('sync', fields.sync ? '1' : '0')
     if (fields.callbackUrl)
       form.append('callback_url', fields.callbackUrl)
-    const res = await this.http.request(`${this.apiUrl}/task/pic/scale`, { method: 'POST', body: form, auth: true, maxBytes: MAX_JSON_BYTES }, deadline, this.onDeadline)
+    const request = { method: 'POST' as const, body: form, auth: true, maxBytes: MAX_JSON_BYTES }
+    const res = await this.http.request(`${this.apiUrl}/task/pic/scale`, request, deadline, this.onDeadline)
     return this.taskFrom(res, 'the submit')
   }
 
   async get(taskId: string, deadline: AbortSignal): Promise<TaskData> {
-    const res = await this.http.request(`${this.apiUrl}/task/${encodeURIComponent(taskId)}`, { method: 'GET', auth: true, maxBytes: MAX_JSON_BYTES }, deadline, this.onDeadline)
+    const request = { method: 'GET' as const, auth: true, maxBytes: MAX_JSON_BYTES }
+    const res = await this.http.request(`${this.apiUrl}/task/${encodeURIComponent(taskId)}`, request, deadline, this.onDeadline)
     return this.taskFrom(res, 'polling')
   }
 
@@ -99,7 +101,10 @@ export class TaskClient {
       throw new Retryable(`${what} answered HTTP 200 with a body that is not JSON (${errorMessage(text).slice(0, 80)})`)
     }
     if (body?.status !== undefined && body.status !== 200)
-      throw (body.status === 429 || body.status >= 500 ? new Retryable(reason) : new ApiError(`${what} answered status ${body.status}: ${errorMessage(text)}`))
+      throw (body.status === 429 || body.status >= 500
+        ? new Retryable(reason)
+        : new ApiError(`${what} answered status ${body.status}: `
+          + `${errorMessage(text)}`))
     if (!body?.data || typeof body.data.state !== 'number')
       throw new Retryable(`${what} answered without a task state`)
     return body.data

@@ -59,7 +59,8 @@ export function guardedLookup(apiHost: string) {
       const list = addresses as LookupAddress[]
       const bad = list.find(a => isInternal(a.address))
       if (bad && bare(hostname) !== bare(apiHost)) {
-        const refused = Object.assign(new Error(`${hostname} resolves to an internal address (${bad.address}); results are not fetched from there`), { code: 'EADDRREFUSED_BY_POLICY' })
+        const refused = Object.assign(new Error(`${hostname} resolves to an internal address (${bad.address}); results are not fetched `
+          + `from there`), { code: 'EADDRREFUSED_BY_POLICY' })
         return callback(refused, '')
       }
       if ((options as { all?: boolean }).all)
