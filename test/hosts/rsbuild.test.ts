@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { packedApp, ROOT, run } from '../helpers/pack'
 import { FIXTURES } from '../helpers/project'
 import { readmeSnippets } from '../helpers/readme'
+import { fetchedImage, serveWith } from '../helpers/serve'
 
 /**
  * Rsbuild 2 (Rspack 2) and Rsbuild 1 (Rspack 1) from the packed package, configured as the README
@@ -58,6 +59,24 @@ describe('Rsbuild with the Rspack entry in tools.rspack, from the packed package
       expect((await readdir(join(app, 'dist'), { recursive: true })).filter(f => /head\.[\w]+\.jpg$|head\.jpg$/.test(f))).toEqual([])
     })
   }
+
+  it('rsbuild dev serves the enhanced files its scripts name', async () => {
+    const bin = join(app, 'node_modules/@rsbuild/core/bin/rsbuild.js')
+    const env = { ...process.env, UPSCALE_API_TOKEN: '' }
+    const server = await serveWith(process.execPath, port => [bin, 'dev', '--host', '127.0.0.1', '--port', String(port)], { cwd: app, env, ready: /built in/ })
+    try {
+      const html = await (await fetch(`${server.origin}/`)).text()
+      const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map(m => m[1])
+      const code = (await Promise.all(scripts.map(async src => (await fetch(new URL(src, server.origin))).text()))).join('\n')
+      const urls = [...new Set(code.match(/assets\/(?:head|bird)@2x-[\w-]+\.(?:jpg|png)/g))]
+      expect(urls.sort(), code.slice(0, 300)).toHaveLength(2)
+      for (const url of urls)
+        expect((await fetchedImage(server.origin, `/${url}`)).width).toBe(url.startsWith('assets/head') ? 560 : 576)
+    }
+    finally {
+      await server.stop()
+    }
+  })
 
   it('the URL starts with output.assetPrefix', async () => {
     const prefixed = config.replace('tools:', 'output: { assetPrefix: \'/cdn/\' },\n  tools:')
