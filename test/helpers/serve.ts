@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import sharp from 'sharp'
+import { expect } from 'vitest'
 
 /** A loopback port nothing listens on. */
 export async function freePort(): Promise<number> {
@@ -60,4 +61,18 @@ export async function fetchedImage(origin: string, url: string) {
     throw new Error(`${url}: HTTP ${res.status}`)
   const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata()
   return { width: meta.width, height: meta.height, format: meta.format }
+}
+
+/**
+ * The README's page of the Vite frameworks (Nuxt, React Router): the metadata import's `<img>` and
+ * the URL import's, both 560 wide (a 280-px hero at 2x), one enhanced file at a URL like `src`.
+ */
+export async function checkHeroPage(origin: string, src: RegExp): Promise<void> {
+  const html = await (await fetch(`${origin}/`)).text()
+  const [meta, plain] = imgTags(html)
+  expect(attr(meta, 'width'), html).toBe('560')
+  expect(attr(plain, 'width'), html).toBe('560')
+  expect(attr(plain, 'src')).toBe(attr(meta, 'src'))
+  expect(attr(meta, 'src')).toMatch(src)
+  expect(await fetchedImage(origin, attr(meta, 'src')!)).toMatchObject({ width: 560, height: 560, format: 'jpeg' })
 }

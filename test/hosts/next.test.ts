@@ -1,14 +1,13 @@
-import type { ChildProcess } from 'node:child_process'
 import type { ScaleServer } from '../server'
 import { spawn } from 'node:child_process'
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { packedApp, ROOT } from '../helpers/pack'
 import { FIXTURES } from '../helpers/project'
 import { readmeSnippets } from '../helpers/readme'
+import { serveWith } from '../helpers/serve'
 import { startScaleServer } from '../server'
 
 /**
@@ -45,39 +44,10 @@ function next(args: string[], more: NodeJS.ProcessEnv = {}): Promise<{ output: s
   return new Promise(resolve => child.on('close', code => resolve({ output, code })))
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise(r => server.close(r))
-  return port
-}
-
 /** `next start` or `next dev` on a loopback port, until `stop()`; its output so far in `output()`. */
-async function serve(command: 'start' | 'dev', args: string[] = [], more: NodeJS.ProcessEnv = {}) {
-  const port = await freePort()
-  const child: ChildProcess = spawn(join(app, 'node_modules/.bin/next'), [command, '-H', '127.0.0.1', '-p', String(port), ...args], { cwd: app, env: env(more), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  let output = ''
-  const collect = (c: Buffer): void => {
-    output += c
-  }
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
-  const origin = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (!/Ready in|✓ Ready/.test(output)) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`next ${command} did not start:\n${output}`)
-    await new Promise(r => setTimeout(r, 200))
-  }
-  const stop = async (): Promise<void> => {
-    try {
-      process.kill(-child.pid!, 'SIGTERM')
-    }
-    catch {}
-    await new Promise(r => (child.exitCode !== null ? r(undefined) : child.on('close', r)))
-  }
-  return { origin, stop, output: () => output }
+function serve(command: 'start' | 'dev', args: string[] = [], more: NodeJS.ProcessEnv = {}) {
+  const next = join(app, 'node_modules/.bin/next')
+  return serveWith(next, port => [command, '-H', '127.0.0.1', '-p', String(port), ...args], { cwd: app, env: env(more), ready: /Ready in|✓ Ready/ })
 }
 
 const attr = (tag: string, name: string): string | undefined =>
