@@ -30,6 +30,9 @@ beforeAll(async () => {
   await cp(join(ROOT, 'fixtures/docusaurus'), app, { recursive: true })
   for (const name of ['head.jpg', 'bird.png'])
     await cp(join(FIXTURES, name), join(app, 'src/pages', name))
+  // the README's page, as it is, at /readme
+  await writeFile(join(app, 'src/pages/readme.js'), page)
+  await cp(join(FIXTURES, 'barbara.jpg'), join(app, 'src/pages/hero.jpg'))
   return packed.dispose
 }, 300_000)
 
@@ -54,21 +57,23 @@ async function build() {
     expect(url).toMatch(/^\/assets\//)
     return sharp(join(app, 'build', url)).metadata()
   }
-  return { output, tags, file }
+  const readme = await readFile(join(app, 'build/readme/index.html'), 'utf8')
+  return { output, tags, file, readme }
 }
 
 async function check(rspack: boolean, warm: boolean): Promise<{ summaries: string[], output: string }> {
-  const { output, tags, file } = await build()
+  const { output, tags, file, readme } = await build()
   expect(output).toContain('[SUCCESS] Generated static files')
   // which bundler built it: Docusaurus keeps its persistent cache in node_modules/.cache/<bundler>
   // (the test clears that folder before each mode)
   expect(existsSync(join(app, 'node_modules/.cache', rspack ? 'rspack' : 'webpack')), output).toBe(true)
   expect(existsSync(join(app, 'node_modules/.cache', rspack ? 'webpack' : 'rspack'))).toBe(false)
   const summaries = output.match(/\[unplugin-upscale\] \d+ images?: .*/g) ?? []
-  // client and server compilations: one summary, each image once (none when every module came from the bundler's cache)
+  // client and server compilations: one summary, each image once (the fixture's 3 and the README's hero; none
+  // when every module came from the bundler's cache)
   expect(summaries.length, output).toBeLessThanOrEqual(1)
   if (!warm)
-    expect(summaries[0], output).toMatch(/^\[unplugin-upscale\] 3 images: 0 cached, 3 enhanced \(3 local\), 0 failed/)
+    expect(summaries[0], output).toMatch(/^\[unplugin-upscale\] 4 images: 0 cached, 4 enhanced \(4 local\), 0 failed/)
   const plain = attr(tags.plain, 'src')!
   expect(plain).toMatch(/^\/assets\/head@2x-[\w-]+\.jpg$/)
   expect(await file(plain)).toMatchObject({ width: 560, height: 560, format: 'jpeg' })
@@ -78,17 +83,16 @@ async function check(rspack: boolean, warm: boolean): Promise<{ summaries: strin
   expect(set.map(([, w]) => w)).toEqual(['100w', '200w'])
   expect(await file(set[0][0])).toMatchObject({ width: 100, format: 'webp' })
   expect(await file(set[1][0])).toMatchObject({ width: 200, format: 'webp' })
+  // the README's page: its <img> is the enhanced hero, with its size
+  const [hero] = readme.match(/<img\b[^>]*>/g) ?? ['']
+  expect(attr(hero, 'width'), readme).toBe('1440')
+  expect(await file(attr(hero, 'src')!)).toMatchObject({ width: 1440, height: 1152, format: 'jpeg' })
   // the sources themselves are not shipped
-  expect((await readdir(join(app, 'build'), { recursive: true })).filter(f => /(?:^|\/)(?:head|bird)[.-][\w]+\.(?:jpg|png)$/.test(f))).toEqual([])
+  expect((await readdir(join(app, 'build'), { recursive: true })).filter(f => /(?:^|\/)(?:head|bird|hero)[.-][\w]+\.(?:jpg|png)$/.test(f))).toEqual([])
   return { summaries, output }
 }
 
 describe('Docusaurus 3 with unplugin-upscale/docusaurus, from the packed package', () => {
-  it('the README\'s page is the fixture\'s shape', () => {
-    expect(page).toContain(`import hero from './hero.jpg?scale=2&upscale=metadata'`)
-    expect(page).toContain('hero.src')
-  })
-
   for (const rspack of [false, true]) {
     it(`docusaurus build with ${rspack ? 'Rspack (future.v4, @docusaurus/faster)' : 'webpack'}, cold and warm`, async () => {
       await writeFile(join(app, 'docusaurus.config.js'), siteConfig(rspack))
