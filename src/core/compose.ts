@@ -129,8 +129,8 @@ interface ComposedLoad {
   file: string
   params: UpscaleParams
   query: ComposedQuery
-  /** the import as messages show it */
-  label: string
+  /** the import as messages show it (made only when one does) */
+  label: () => string
   /** the other plugin, by name */
   other: string
 }
@@ -158,7 +158,7 @@ export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Prom
   }
   catch (error) {
     upscaler.report.imageFinished('failed', undefined, id)
-    const failure = upscaler.failure(label, error)
+    const failure = upscaler.failure(label(), error)
     if (upscaler.options.onError === 'original' && !(error instanceof UpscaleError)) {
       upscaler.report.warn(`${failure.message}\nIt goes to ${other} unenhanced (onError: 'original'); the next build tries again.`)
       return unenhanced()
@@ -168,7 +168,7 @@ export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Prom
   if (outcome.status !== 'done') {
     upscaler.report.imageFinished('held', undefined, id)
     if (outcome.status === 'held')
-      upscaler.hold(label, outcome.reason)
+      upscaler.hold(label(), outcome.reason)
     return unenhanced()
   }
   const { image } = outcome

@@ -178,7 +178,7 @@ export class UpscaleContext {
   private composed(hookContext: unknown, id: string, query: ComposedQuery): Promise<ComposedTarget> {
     const { file, params } = this.parse(query.ours)!
     ;(hookContext as ResolveContext).addWatchFile?.(file)
-    const label = this.importers.describe(id)
+    const label = (): string => this.importers.describe(id)
     return loadComposed(this.upscaler, { id, file, params, query, label, other: this.composeWith! })
   }
 

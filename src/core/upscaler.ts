@@ -50,13 +50,10 @@ export class Upscaler {
   }
 
   /**
-   * A build starts: the cache moved from its old default place, the no-token notice (once per
-   * process), fresh counters.
-   */
-  /**
-   * A build starts, or a dev server (`build: false`): only builds wait for each other to print one
-   * summary, so a dev server a framework runs inside its build (React Router reads its routes with
-   * one) never keeps the build's summary back.
+   * A build starts, or a dev server (`build: false`): the cache moved from its old default place,
+   * the no-token notice (once per process), fresh counters. Only builds wait for each other to
+   * print one summary, so a dev server a framework runs inside its build (React Router reads its
+   * routes with one) never keeps the build's summary back.
    */
   startBuild({ build = true }: { build?: boolean } = {}): void {
     const moved = adoptLegacyCache(this.options.cacheDir, this.options.legacyCacheDirs)

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { packedApp, ROOT } from '../helpers/pack'
 import { FIXTURES } from '../helpers/project'
 import { readmeSnippets } from '../helpers/readme'
-import { serveWith } from '../helpers/serve'
+import { attr, serveWith } from '../helpers/serve'
 import { startScaleServer } from '../server'
 
 /**
@@ -49,9 +49,6 @@ function serve(command: 'start' | 'dev', args: string[] = [], more: NodeJS.Proce
   const next = join(app, 'node_modules/.bin/next')
   return serveWith(next, port => [command, '-H', '127.0.0.1', '-p', String(port), ...args], { cwd: app, env: env(more), ready: /Ready in|✓ Ready/ })
 }
-
-const attr = (tag: string, name: string): string | undefined =>
-  new RegExp(`\\s${name}="([^"]*)"`, 'i').exec(tag)?.[1]?.replaceAll('&amp;', '&')
 
 /** The `<img>` tags of a page, by id. */
 function images(html: string): Record<string, string> {
