@@ -28,14 +28,26 @@ interface UpscaledImage {
   originalHeight: number
   scale: 1 | 2 | 4
   type: 'clean' | 'face'
-  /** Next.js: a tiny blurred copy of the enhanced image, from Next's own image handling */
+  /** the placeholder fields: in every metadata shape (see UpscaledMetadata), not beside a URL or srcset import */
   blurDataURL?: string
   blurWidth?: number
   blurHeight?: number
+  dominantColor?: string
+}
+
+/** The metadata shapes (`upscale=metadata`, `upscale=variants`, `picture.img`) carry a placeholder. */
+interface UpscaledMetadata extends UpscaledImage {
+  /** a tiny blurred copy of the enhanced image, `data:image/webp;base64,…` (long side 16 px; in Next.js, Next's own) */
+  blurDataURL: string
+  /** the placeholder's size in pixels */
+  blurWidth: number
+  blurHeight: number
+  /** the image's most common colour, `#rrggbb` */
+  dominantColor: string
 }
 
 declare module '*upscale=metadata' {
-  const metadata: UpscaledImage
+  const metadata: UpscaledMetadata
   export default metadata
   export const width: number
   export const height: number
@@ -44,7 +56,7 @@ declare module '*upscale=metadata' {
 }
 
 declare module '*as=metadata&upscale' {
-  const metadata: UpscaledImage
+  const metadata: UpscaledMetadata
   export default metadata
   export const width: number
   export const height: number
@@ -62,11 +74,11 @@ declare module '*as=srcset&upscale' {
 declare module '*as=picture&upscale' {
   const picture: UpscaledPicture
   export default picture
-  export const metadata: UpscaledImage[]
+  export const metadata: UpscaledMetadata[]
 }
 
 declare module '*as=variants&upscale' {
-  const variants: UpscaledImage[]
+  const variants: UpscaledMetadata[]
   export default variants
   export { variants as metadata }
 }
@@ -100,16 +112,17 @@ declare module '*upscale=srcset' {
 interface UpscaledPicture {
   sources: Array<{ type: string, srcset: string }>
   img: { src: string, srcset: string, width: number, height: number }
+    & Pick<UpscaledMetadata, 'blurDataURL' | 'blurWidth' | 'blurHeight' | 'dominantColor'>
 }
 
 declare module '*upscale=picture' {
   const picture: UpscaledPicture
   export default picture
-  export const metadata: UpscaledImage[]
+  export const metadata: UpscaledMetadata[]
 }
 
 declare module '*upscale=variants' {
-  const variants: UpscaledImage[]
+  const variants: UpscaledMetadata[]
   export default variants
   export { variants as metadata }
 }

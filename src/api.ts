@@ -82,8 +82,11 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   let params
   try {
     // widths or several formats: every variant, listed in the result's `variants`
-    const responsive = options.w !== undefined || (Array.isArray(options.format) && options.format.length > 1)
-    params = paramsFrom({ ...options, as: responsive ? 'variants' : undefined }, upscaler.options.defaults)
+    // a preset of the file fills what the call does not give (its `as` aside: the API has one shape)
+    const { as: _, ...preset } = (typeof input === 'string' && upscaler.options.presetFor?.(file)) || {}
+    const format = options.format ?? preset.format?.split(';')
+    const responsive = (options.w ?? preset.w) !== undefined || (Array.isArray(format) && format.length > 1)
+    params = paramsFrom({ ...options, as: responsive ? 'variants' : undefined }, upscaler.options.defaults, preset)
   }
   catch (error) {
     if (error instanceof QueryError)
@@ -97,8 +100,8 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   try {
     const source = typeof input === 'string' ? undefined : Buffer.from(input)
     outcome = params.variants
-      ? await upscaler.pipeline.processVariants(file, params, { source })
-      : await upscaler.pipeline.process(file, params, { source })
+      ? await upscaler.pipeline.processVariants(file, params, { source, placeholder: true })
+      : await upscaler.pipeline.process(file, params, { source, placeholder: true })
           .then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
   }
   catch (error) {

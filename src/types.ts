@@ -1,5 +1,6 @@
 import type { RemoteSettings } from './core/cache/remote'
 import type { FilterPattern } from './core/filter'
+import type { Preset, PresetFor } from './core/presets'
 
 export type ScaleFactor = 1 | 2 | 4
 export type Scale = 'auto' | ScaleFactor
@@ -48,6 +49,14 @@ export interface Options {
    * @default { scale: 'auto', type: 'clean' }
    */
   defaults?: { scale?: Scale, type?: EnhanceType }
+  /**
+   * Parameters by folder or file: `{ 'src/photos/**': { scale: 4, format: 'webp' } }`. Globs are
+   * relative to the root; the first that matches a file gives its parameters, and an import's own
+   * query overrides any of them. Applied to imports, stylesheet and page URLs (their `w`, `as` and
+   * format lists aside: those take one image) and JS API calls.
+   * @default undefined
+   */
+  presets?: Record<string, Preset>
   /**
    * Only image files matching these are handled (globs relative to the project root, or RegExps).
    * @default every file imported with `?upscale`
@@ -211,12 +220,14 @@ export interface Options {
 
 /** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
 export type ResolvedOptions = Required<Omit<Options,
-  'provider' | 'token' | 'defaults' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
+  'provider' | 'token' | 'defaults' | 'presets' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
     provider: 'api' | 'local'
     /** true when `provider: 'auto'` fell back to the local engine */
     providerFallback: boolean
     token: string | undefined
     defaults: Required<NonNullable<Options['defaults']>>
+    /** the preset of a file, from `presets` */
+    presetFor: PresetFor | undefined
     /** `include` and `exclude` as one predicate over absolute paths */
     filter: (file: string) => boolean
     engine: Engine | undefined
@@ -253,10 +264,17 @@ export interface UpscaledImage {
   originalHeight: number
   scale: ScaleFactor
   type: EnhanceType
-  /** Next.js: a tiny blurred copy of the enhanced image, from Next's own image handling */
+  /**
+   * A tiny blurred copy of the enhanced image (`data:image/webp;base64,…`, long side 16 px), in
+   * every metadata shape (`upscale=metadata`, variants, `picture.img`) but not beside a URL or
+   * srcset import; in Next.js, Next's own (8 px) when it makes one.
+   */
   blurDataURL?: string
+  /** the placeholder's width and height in pixels */
   blurWidth?: number
   blurHeight?: number
+  /** the image's most common colour, `#rrggbb` (a background while it loads) */
+  dominantColor?: string
 }
 
 export interface SourceInfo {

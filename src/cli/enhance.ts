@@ -97,7 +97,7 @@ export async function enhance(argv: string[]): Promise<number> {
   await Promise.all(planned.map(async ({ source, target }) => {
     report.imageStarted(source)
     try {
-      const outcome = await pipeline.process(source, params)
+      const outcome = await pipeline.process(source, params, { placeholder: true })
       if (outcome.status === 'done') {
         const { image } = outcome
         await ensureDir(dirname(target))

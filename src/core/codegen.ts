@@ -22,10 +22,19 @@ export const MIME: Record<string, string> = {
  * export what `as` asks for: a srcset string, a picture object, or an array of metadata.
  */
 export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'as' | 'variants'>, prelude: string[] = []): string {
+  // a placeholder shared by several variants is written once (`const p0 = {…}`) and spread
+  const shared: string[] = []
   const objects = images.map(({ src, meta, extra }) => {
-    const fields = [...Object.entries(meta).map(([k, v]) => `${k}: ${JSON.stringify(v)}`), ...(extra ? [extra] : [])]
-    return `{ src: ${src}, ${fields.join(', ')} }`
+    const { blurDataURL, blurWidth, blurHeight, dominantColor, ...rest } = meta
+    const fields = Object.entries(rest).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    if (blurDataURL !== undefined) {
+      const placeholder = JSON.stringify({ blurDataURL, blurWidth, blurHeight, dominantColor })
+      const at = shared.includes(placeholder) ? shared.indexOf(placeholder) : shared.push(placeholder) - 1
+      fields.push(`...p${at}`)
+    }
+    return `{ src: ${src}, ${[...fields, ...(extra ? [extra] : [])].join(', ')} }`
   })
+  prelude = [...prelude, ...shared.map((p, i) => `const p${i} = ${p};`)]
   if (!params.variants) {
     const [{ meta }] = images
     return [
@@ -56,7 +65,7 @@ export function moduleCode(images: ModuleImage[], params: Pick<UpscaleParams, 'a
         `const img = fallback.reduce((a, b) => (b.width > a.width ? b : a));`,
         `export default {`,
         `  sources: [${formats.slice(0, -1).map(source).join(', ')}],`,
-        `  img: { src: img.src, srcset: ${srcset('fallback')}, width: img.width, height: img.height },`,
+        `  img: { src: img.src, srcset: ${srcset('fallback')}, width: img.width, height: img.height${shared.length ? ', ...p0' : ''} },`,
         `};`,
       )
       break

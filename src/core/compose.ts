@@ -2,6 +2,7 @@ import type { UpscaledImage, UpscaleParams } from '../types'
 import type { Upscaler } from './upscaler'
 import { MIME } from './codegen'
 import { UpscaleError } from './errors'
+import { wantsPlaceholder } from './placeholder'
 import { badMarker, BUNDLER_KEYS, disagree, MARKERS, QueryError, SEVERAL_FILES, SRCSET_FORMATS } from './query'
 
 /**
@@ -82,6 +83,8 @@ export function composedModuleCode(
     `const normal = f => (f === 'jpg' ? 'jpeg' : f);`,
     `const list = [found].flat().map(i => ({ src: i.src, width: i.width, height: i.height, format: normal(i.format), ...fixed }));`,
     `const srcset = l => l.map(i => \`\${i.src} \${i.width}w\`).join(', ');`,
+    `const { blurDataURL, blurWidth, blurHeight, dominantColor } = fixed;`,
+    `const placeholder = blurDataURL ? { blurDataURL, blurWidth, blurHeight, dominantColor } : {};`,
   ]
   if (!several) {
     lines.push(
@@ -108,7 +111,7 @@ export function composedModuleCode(
         `const img = fallback.at(-1);`,
         `export default {`,
         `  sources: formats.slice(0, -1).map(f => ({ type: mime[f] ?? \`image/\${f}\`, srcset: srcset(of(f)) })),`,
-        `  img: { src: img.src, srcset: srcset(fallback), width: img.width, height: img.height },`,
+        `  img: { src: img.src, srcset: srcset(fallback), width: img.width, height: img.height, ...placeholder },`,
         `};`,
       )
       break
@@ -144,17 +147,22 @@ interface ComposedLoad {
 export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Promise<ComposedTarget> {
   const { id, file, params, query, label, other } = load
   const { theirs } = query
-  // the source's size is read only for a shape of ours (its metadata has `originalWidth`)
+  // the source's size is read only for a shape of ours (its metadata has `originalWidth`), and a
+  // placeholder made for a metadata shape
+  const placeholder = query.shape !== undefined && wantsPlaceholder({ as: query.shape })
   const unenhanced = async (): Promise<ComposedTarget> => {
-    const { width, height } = query.shape
-      ? (await upscaler.pipeline.originalImage(file, params)).metadata
-      : { width: 0, height: 0 }
-    return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1 as const, type: params.type } }
+    if (!query.shape)
+      return { target: `${file}?${theirs}`, fixed: { originalWidth: 0, originalHeight: 0, scale: 1, type: params.type } }
+    const { width, height, scale: _, type: __, ...fields } = (await upscaler.pipeline.originalImage(file, params, { placeholder }))
+      .metadata
+    const { originalWidth: _w, originalHeight: _h, format: _f, ...rest } = fields
+    return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1, type: params.type, ...rest } }
   }
   upscaler.report.imageStarted(id)
   let outcome
   try {
-    outcome = await upscaler.pipeline.process(file, { ...params, format: 'original', as: 'url', variants: undefined })
+    const single = { ...params, format: 'original' as const, as: 'url' as const, variants: undefined }
+    outcome = await upscaler.pipeline.process(file, single, { placeholder })
   }
   catch (error) {
     upscaler.report.imageFinished('failed', undefined, id)
@@ -173,6 +181,6 @@ export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Prom
   }
   const { image } = outcome
   upscaler.report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, id)
-  const { originalWidth, originalHeight, scale, type } = image.metadata
-  return { target: `${await upscaler.pipeline.named(image)}?${theirs}`, fixed: { originalWidth, originalHeight, scale, type } }
+  const { width: _, height: __, format: ___, ...fixed } = image.metadata
+  return { target: `${await upscaler.pipeline.named(image)}?${theirs}`, fixed }
 }

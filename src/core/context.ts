@@ -9,6 +9,7 @@ import { composedModuleCode, loadComposed, splitComposed } from './compose'
 import { devMiddleware, devUrl } from './dev'
 import { UpscaleError } from './errors'
 import { Importers } from './importers'
+import { wantsPlaceholder } from './placeholder'
 import { parseUpscaleId, QueryError, UPSCALE_ID } from './query'
 import { createUpscaler } from './upscaler'
 
@@ -112,7 +113,7 @@ export class UpscaleContext {
     const { file, params } = request
     // the unenhanced image, still a URL string: imported as one where the bundler can, else emitted
     const original = async (): Promise<string> => {
-      const image = await upscaler.pipeline.originalImage(file, params)
+      const image = await upscaler.pipeline.originalImage(file, params, { placeholder: wantsPlaceholder(params) })
       if (this.importOriginal) {
         const prelude = [`import original from ${JSON.stringify(this.importOriginal(file))};`]
         return moduleCode([{ src: 'original', meta: image.metadata }], params, prelude)
@@ -124,7 +125,7 @@ export class UpscaleContext {
     let outcome
     try {
       // the dev server never makes a page wait: a miss is served as the original meanwhile
-      const options = { cachedOnly: this.dev !== undefined }
+      const options = { cachedOnly: this.dev !== undefined, placeholder: wantsPlaceholder(params) }
       outcome = params.variants
         ? await upscaler.pipeline.processVariants(file, params, options)
         : await upscaler.pipeline.process(file, params, options)
@@ -208,7 +209,7 @@ export class UpscaleContext {
     if (!full)
       throw new UpscaleError(`cannot resolve ${url} in ${this.upscaler.show(importer)}`)
     this.importers.remember(full, importer)
-    const request = this.parse(full)!
+    const request = this.parse(full, true)!
     const { upscaler } = this
     if (!upscaler.options.filter(request.file))
       return undefined
@@ -253,9 +254,11 @@ export class UpscaleContext {
     return this.freshInDev.delete(id) || !image.cached ? 'enhanced' : 'cached'
   }
 
-  private parse(id: string): ReturnType<typeof parseUpscaleId> {
+  /** `single`: a stylesheet's or a page's URL, which a preset's widths or shape do not apply to */
+  private parse(id: string, single = false): ReturnType<typeof parseUpscaleId> {
+    const { defaults, presetFor } = this.upscaler.options
     try {
-      return parseUpscaleId(id, this.upscaler.options.defaults)
+      return parseUpscaleId(id, defaults, presetFor, { single })
     }
     catch (error) {
       if (error instanceof QueryError)

@@ -1,8 +1,9 @@
 import type { EnhanceType, ScaleFactor } from '../types'
 import type { ProcessedImage } from './pipeline'
+import type { Placeholder } from './placeholder'
 
 /** What `upscale()` returns, and what the CLI's `--json` prints for each image. */
-export interface UpscaleResult {
+export interface UpscaleResult extends Placeholder {
   /** `urlPath` + the file name */
   src: string
   /** the enhanced file: in `outputDir` when given, else in the cache */
@@ -39,5 +40,9 @@ export function resultOf(image: ProcessedImage, file: string, src: string): Omit
     type: metadata.type,
     cached: image.cached,
     key: image.key,
+    blurDataURL: metadata.blurDataURL!,
+    blurWidth: metadata.blurWidth!,
+    blurHeight: metadata.blurHeight!,
+    dominantColor: metadata.dominantColor!,
   }
 }

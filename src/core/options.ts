@@ -5,6 +5,7 @@ import { redactUrl } from './body'
 import { defaultCacheDir } from './cache/layout'
 import { UpscaleError } from './errors'
 import { createFileFilter } from './filter'
+import { resolvePresets } from './presets'
 import { SCALES, TYPES } from './query'
 
 export const DEFAULT_API_URL = 'https://api.gpt.ge'
@@ -22,6 +23,7 @@ const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   token: undefined,
   apiUrl: undefined,
   defaults: { scale: 'auto', type: 'clean' },
+  presets: undefined,
   include: undefined,
   exclude: undefined,
   engine: undefined,
@@ -169,6 +171,7 @@ export function resolveOptions(
     token,
     apiUrl,
     defaults: { scale: scale === 'auto' ? 'auto' : Number(scale) as 1 | 2 | 4, type },
+    presetFor: resolvePresets(o.presets, root),
     filter: createFileFilter(o.include, o.exclude, root),
     engine,
     sync: o.sync!,

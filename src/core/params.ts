@@ -1,4 +1,5 @@
 import type { EnhanceType, OutputFormat, Scale, UpscaleParams } from '../types'
+import type { PresetQuery } from './presets'
 import { parseUpscaleId } from './query'
 
 /** The parameters of one image, as the JS API and the CLI take them (the query's, as values). */
@@ -21,10 +22,14 @@ type Loose<T> = { [K in keyof T]?: unknown }
  * The same parameters as an import query gives, checked by the same parser, so every way in
  * accepts exactly the same values. Throws QueryError naming the parameter.
  */
-export function paramsFrom(given: Loose<ImageParams & { as: string }>, defaults: Defaults): UpscaleParams {
+export function paramsFrom(
+  given: Loose<ImageParams & { as: string }>,
+  defaults: Defaults,
+  preset: PresetQuery = {},
+): UpscaleParams {
   const query = new URLSearchParams({ upscale: '' })
   for (const key of ['scale', 'type', 'format', 'quality', 'w', 'as'] as const) {
-    const value = given[key]
+    const value = given[key] ?? preset[key]
     if (value !== undefined)
       query.set(key, Array.isArray(value) ? value.join(';') : String(value))
   }

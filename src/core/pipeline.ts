@@ -24,8 +24,10 @@ import {
   writeAtomic,
   writeJournal,
 } from './cache'
+import { sha256 } from './cache/record'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
 import { checkImage, convert, ImageError, inspect, isScaleOf, originalOutputFormat, readOutputMeta } from './image'
+import { makePlaceholder, type Placeholder, PLACEHOLDER_VERSION, placeholderFields } from './placeholder'
 import { autoScale } from './query'
 import { inFlightFor } from './state'
 
@@ -68,6 +70,8 @@ export interface ProcessOptions {
   cachedOnly?: boolean
   /** the source's bytes, when the caller has them (the JS API takes bytes); `file` then only names them */
   source?: Buffer
+  /** add a placeholder (blurDataURL, blurWidth, blurHeight, dominantColor) to the metadata, cached with the image */
+  placeholder?: boolean
 }
 
 /** What the pipeline tells whoever reports on a build. */
@@ -164,10 +168,12 @@ export class Pipeline {
       return base
     const { entry, info } = base
     const target: OutputFormat = params.format === 'original' ? originalOutputFormat(info) : params.format
-    const final = target === entry.record.format && params.quality === undefined
-      ? entry
-      : await this.converted(file, entry, target, params.quality)
-    return { status: 'done', image: this.image(file, final, base, params, '') }
+    const same = target === entry.record.format && params.quality === undefined
+    const [final, placeholder] = await Promise.all([
+      same ? entry : this.converted(file, entry, target, params.quality),
+      options.placeholder ? this.placeholder(file, entry) : undefined,
+    ])
+    return { status: 'done', image: this.image(file, final, base, params, '', placeholder) }
   }
 
   /**
@@ -185,13 +191,15 @@ export class Pipeline {
     // the conversions of one image run at once: sharp works on its own threads
     const formats = params.variants?.formats ?? [params.format]
     const wanted = formats.flatMap(format => widths.map(width => ({ format, width })))
+    // one placeholder for every variant: each is the same picture
+    const placeholder = options.placeholder ? await this.placeholder(file, entry) : undefined
     const images = await Promise.all(wanted.map(async ({ format, width }) => {
       const target: OutputFormat = format === 'original' ? originalOutputFormat(info) : format
       const same = width === full && target === entry.record.format && params.quality === undefined
       const resize = width === full ? undefined : width
       const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
       // the enhanced image itself keeps its own name, so a page that also imports it ships one file
-      return this.image(file, final, base, params, same ? '' : `-${width}w`)
+      return this.image(file, final, base, params, same ? '' : `-${width}w`, placeholder)
     }))
     return { status: 'done', images } as VariantsOutcome
   }
@@ -218,7 +226,14 @@ export class Pipeline {
   }
 
   /** A final entry as the caller gets it; `suffix` tells variants apart in the file name (`-480w`). */
-  private image(file: string, final: CacheEntry, base: Base & { status: 'done' }, params: UpscaleParams, suffix: string): ProcessedImage {
+  private image(
+    file: string,
+    final: CacheEntry,
+    base: Base & { status: 'done' },
+    params: UpscaleParams,
+    suffix: string,
+    placeholder?: Placeholder,
+  ): ProcessedImage {
     // read by sharp from these very bytes when the entry was written, and checksummed since
     const meta = final.record
     const ext = extensionOf(meta.format)
@@ -236,6 +251,7 @@ export class Pipeline {
         originalHeight: base.info.height,
         scale: base.scale,
         type: params.type,
+        ...placeholder,
       },
       cached: !base.fresh,
       engine: base.entry.record.provider,
@@ -265,9 +281,15 @@ export class Pipeline {
   }
 
   /** The source as it is, for images that are not enhanced (dry run, maxTasks, a dev-server miss, onError). */
-  async originalImage(file: string, params: UpscaleParams): Promise<ProcessedImage> {
+  async originalImage(file: string, params: UpscaleParams, { placeholder = false } = {}): Promise<ProcessedImage> {
     const data = await readSource(file)
     const { width, height, format } = await inspect(data)
+    let fields: Placeholder | undefined
+    if (placeholder) {
+      const made = await makePlaceholder(data)
+      const meta = await readOutputMeta(made.data)
+      fields = placeholderFields(made.data, meta.width, meta.height, made.dominantColor)
+    }
     const ext = extname(file).slice(1).toLowerCase() || extensionOf(format)
     return {
       data,
@@ -282,6 +304,7 @@ export class Pipeline {
         originalHeight: height,
         scale: 1,
         type: params.type,
+        ...fields,
       },
       cached: false,
       engine: 'none',
@@ -444,6 +467,33 @@ export class Pipeline {
     this.used.add(key)
     this.written++
     return entry
+  }
+
+  /**
+   * The placeholder of an enhanced entry: made from its bytes once and cached as an entry of its
+   * own (the tiny WebP, the colour in its record), so a hit and a miss give the same fields.
+   */
+  private async placeholder(file: string, from: CacheEntry): Promise<Placeholder> {
+    const key = sha256(JSON.stringify({ from: from.record.key, placeholder: PLACEHOLDER_VERSION }))
+    const cached = await this.read(key, file)
+    const color = cached?.record.params.dominantColor
+    const entry = cached && typeof color === 'string' && /^#[\da-f]{6}$/.test(color)
+      ? cached
+      : await this.inFlight.run(key, async (): Promise<CacheEntry> => {
+        const { data, dominantColor } = await makePlaceholder(from.data)
+        const meta = await readOutputMeta(data)
+        const made = await this.writing(() => this.cache.put(key, data, {
+          ...meta,
+          provider: 'sharp',
+          providerVersion: PLACEHOLDER_VERSION,
+          params: { from: from.record.key, placeholder: PLACEHOLDER_VERSION, dominantColor },
+        }))
+        this.used.add(key)
+        this.written++
+        return made
+      }) as CacheEntry
+    const { record } = entry
+    return placeholderFields(entry.data, record.width, record.height, record.params.dominantColor as string)
   }
 
   private async converted(file: string, from: CacheEntry, format: OutputFormat, quality?: number, width?: number) {

@@ -1,4 +1,5 @@
 import type { EnhanceType, Scale, UpscaleParams } from '../types'
+import type { PresetFor } from './presets'
 
 export const SCALES = ['auto', '1', '2', '4'] as const
 export const TYPES = ['clean', 'face'] as const
@@ -44,7 +45,12 @@ function oneOf<T extends string>(key: string, value: string, allowed: readonly T
  * Parse an import id such as `/src/hero.jpg?scale=4&upscale`. Returns null when the query has no
  * `upscale` key; throws QueryError for unknown keys or values.
  */
-export function parseUpscaleId(id: string, defaults: { scale: Scale, type: EnhanceType }): UpscaleImport | null {
+export function parseUpscaleId(
+  id: string,
+  defaults: { scale: Scale, type: EnhanceType },
+  presetFor?: PresetFor,
+  { single = false }: { single?: boolean } = {},
+): UpscaleImport | null {
   const q = id.indexOf('?')
   if (q < 0)
     return null
@@ -55,6 +61,7 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
   if (hash >= 0)
     throw new QueryError(`a fragment (\`${id.slice(hash)}\`) means nothing to an image import and would hide \`upscale\` from other `
       + `plugins; remove it`)
+  applyPreset(query, presetFor?.(id.slice(0, q)), single)
 
   const seen = new Set<string>()
   for (const key of query.keys()) {
@@ -109,6 +116,24 @@ export function parseUpscaleId(id: string, defaults: { scale: Scale, type: Enhan
       quality,
       variants: responsive ? { widths: widths && [...new Set(widths)].sort((a, b) => a - b), formats } : undefined,
     },
+  }
+}
+
+/**
+ * A preset's parameters where the query has none of its own (`scale_factor` counts as `scale`, a
+ * marker `upscale=metadata` as `as`). `single`: for a stylesheet's or a page's URL, which takes one
+ * image, a preset's widths, shape and format lists do not apply.
+ */
+function applyPreset(query: URLSearchParams, preset: ReturnType<PresetFor>, single: boolean): void {
+  if (!preset)
+    return
+  const flag = query.get('upscale')
+  for (const [key, value] of Object.entries(preset)) {
+    if (query.has(key) || (key === 'scale' && query.has('scale_factor')) || (key === 'as' && flag !== '' && flag !== 'true'))
+      continue
+    if (single && (key === 'w' || key === 'as' || (key === 'format' && value.includes(';'))))
+      continue
+    query.set(key, value)
   }
 }
 

@@ -8,6 +8,7 @@ import { adoptLegacyCache, NAMED_DIR, pruneIfDue } from '../core/cache'
 import { UpscaleError } from '../core/errors'
 import { resolveOptions } from '../core/options'
 import { HELD_MESSAGES } from '../core/pipeline'
+import { wantsPlaceholder } from '../core/placeholder'
 import { parseUpscaleId, QueryError } from '../core/query'
 import { createUpscaler } from '../core/upscaler'
 
@@ -159,7 +160,7 @@ export class NextService {
     const label = `${upscaler.show(request.file)}${request.query}${by}`
     let parsed
     try {
-      parsed = parseUpscaleId(id, options.defaults)
+      parsed = parseUpscaleId(id, options.defaults, options.presetFor)
     }
     catch (error) {
       if (error instanceof QueryError)
@@ -170,15 +171,15 @@ export class NextService {
       return { ok: false, message: `${label} has no \`upscale\` marker` }
     const { file, params } = parsed
     const original = async (): Promise<ServiceAnswer> => {
-      const image = await pipeline.originalImage(file, params)
+      const image = await pipeline.originalImage(file, params, { placeholder: wantsPlaceholder(params) })
       const images = [{ path: file, meta: image.metadata }]
       return { ok: true, images, as: params.as, variants: Boolean(params.variants), enhanced: false }
     }
     report.imageStarted(id)
     try {
       const outcome = params.variants
-        ? await pipeline.processVariants(file, params)
-        : await pipeline.process(file, params).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
+        ? await pipeline.processVariants(file, params, { placeholder: wantsPlaceholder(params) })
+        : await pipeline.process(file, params, { placeholder: wantsPlaceholder(params) }).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
       if (outcome.status === 'held') {
         report.imageFinished('held', undefined, id)
         if (outcome.reason !== 'dryRun') {
