@@ -153,10 +153,10 @@ export async function loadComposed(upscaler: Upscaler, load: ComposedLoad): Prom
   const unenhanced = async (): Promise<ComposedTarget> => {
     if (!query.shape)
       return { target: `${file}?${theirs}`, fixed: { originalWidth: 0, originalHeight: 0, scale: 1, type: params.type } }
-    const { width, height, scale: _, type: __, ...fields } = (await upscaler.pipeline.originalImage(file, params, { placeholder }))
-      .metadata
-    const { originalWidth: _w, originalHeight: _h, format: _f, ...rest } = fields
-    return { target: `${file}?${theirs}`, fixed: { originalWidth: width, originalHeight: height, scale: 1, type: params.type, ...rest } }
+    const { metadata } = await upscaler.pipeline.originalImage(file, params, { placeholder })
+    const { width, height, blurDataURL, blurWidth, blurHeight, dominantColor } = metadata
+    const fixed = { originalWidth: width, originalHeight: height, scale: 1 as const, type: params.type }
+    return { target: `${file}?${theirs}`, fixed: placeholder ? { ...fixed, blurDataURL, blurWidth, blurHeight, dominantColor } : fixed }
   }
   upscaler.report.imageStarted(id)
   let outcome
