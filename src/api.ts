@@ -4,12 +4,14 @@ import type { Upscaler } from './core/upscaler'
 import type { Options } from './types'
 import { readFile } from 'node:fs/promises'
 import { basename, isAbsolute, join, resolve } from 'node:path'
+import { redactUrl } from './core/body'
 import { ensureDir, writeAtomic } from './core/cache'
 import { UpscaleError } from './core/errors'
 import { resultOf } from './core/manifest'
 import { paramsFrom } from './core/params'
 import { HELD_MESSAGES } from './core/pipeline'
 import { QueryError } from './core/query'
+import { fetchRemote, isRemote, remoteSettings } from './core/remote-source'
 import { createUpscaler } from './core/upscaler'
 import { hashedName } from './emit/name'
 
@@ -29,6 +31,9 @@ export interface UpscaleOptions extends Options, ImageParams {
   name?: string
 }
 
+export type { HtmlOptions } from './core/html'
+export { html } from './core/html'
+export type { Preset } from './core/presets'
 export type { UpscaleResult }
 
 const PER_IMAGE = ['scale', 'type', 'format', 'quality', 'w', 'outputDir', 'urlPath', 'name'] as const
@@ -77,13 +82,16 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
     delete (upscaleOptions as Record<string, unknown>)[key]
   const upscaler = upscalerFor(upscaleOptions)
   const { root } = upscaler.options
-  const file = typeof input === 'string' ? (isAbsolute(input) ? input : resolve(root, input)) : join(root, options.name ?? 'image')
-  const label = typeof input === 'string' ? upscaler.show(file) : (options.name ?? 'image')
+  const remote = typeof input === 'string' && isRemote(input)
+  const path = typeof input === 'string' && !remote ? input : undefined
+  const remoteName = remote ? decodeURIComponent(new URL(input).pathname.split('/').pop() || '') || 'image' : undefined
+  const file = path !== undefined ? (isAbsolute(path) ? path : resolve(root, path)) : join(root, remoteName ?? options.name ?? 'image')
+  const label = remote ? redactUrl(input as string) : path !== undefined ? upscaler.show(file) : (options.name ?? 'image')
   let params
   try {
     // widths or several formats: every variant, listed in the result's `variants`
     // a preset of the file fills what the call does not give (its `as` aside: the API has one shape)
-    const { as: _, ...preset } = (typeof input === 'string' && upscaler.options.presetFor?.(file)) || {}
+    const { as: _, ...preset } = (path !== undefined && upscaler.options.presetFor?.(file)) || {}
     const format = options.format ?? preset.format?.split(';')
     const responsive = (options.w ?? preset.w) !== undefined || (Array.isArray(format) && format.length > 1)
     params = paramsFrom({ ...options, as: responsive ? 'variants' : undefined }, upscaler.options.defaults, preset)
@@ -98,10 +106,22 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   report.imageStarted(file)
   let outcome
   try {
-    const source = typeof input === 'string' ? undefined : Buffer.from(input)
+    let source: Buffer | undefined
+    let sourceUrl: string | undefined
+    if (remote) {
+      const fetched = await fetchRemote(input as string, remoteSettings(upscaler))
+      source = fetched.data
+      const { remoteByUrl } = upscaler.options
+      if (remoteByUrl === 'always' || (remoteByUrl === 'https' && fetched.url.startsWith('https:')))
+        sourceUrl = fetched.url
+    }
+    else if (typeof input !== 'string') {
+      source = Buffer.from(input)
+    }
+    const how = { source, sourceUrl, placeholder: true }
     outcome = params.variants
-      ? await upscaler.pipeline.processVariants(file, params, { source, placeholder: true })
-      : await upscaler.pipeline.process(file, params, { source, placeholder: true })
+      ? await upscaler.pipeline.processVariants(file, params, how)
+      : await upscaler.pipeline.process(file, params, how)
           .then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
   }
   catch (error) {
@@ -115,7 +135,7 @@ export async function upscale(input: string | Uint8Array, options: UpscaleOption
   }
   const { images } = outcome
   report.imageFinished(images[0].cached ? 'cached' : 'enhanced', images[0].engine, file)
-  const source = typeof input === 'string' ? file : label
+  const source = path !== undefined ? file : label
   const results = await Promise.all(images.map(async (image) => {
     const name = hashedName(image)
     let written = join(upscaler.pipeline.cache.folder(image.key), `${image.key}.${image.ext}`)

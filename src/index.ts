@@ -124,5 +124,6 @@ function refuseNext(rules: unknown[]): void {
 export const unplugin = /* #__PURE__ */ createUnplugin(unpluginFactory)
 
 export default unplugin
+export type { Preset } from './core/presets'
 export type { Engine, EnhanceRequest, EnhanceResult, Options, UpscaledImage } from './types'
 export { createLocalEngine } from './core/engines/local'

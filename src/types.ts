@@ -1,6 +1,7 @@
 import type { RemoteSettings } from './core/cache/remote'
 import type { FilterPattern } from './core/filter'
 import type { Preset, PresetFor } from './core/presets'
+import type { compileRemotePatterns, RemotePattern } from './core/remote-source'
 
 export type ScaleFactor = 1 | 2 | 4
 export type Scale = 'auto' | ScaleFactor
@@ -211,6 +212,21 @@ export interface Options {
    */
   publicUrl?: (file: string) => string | undefined
   /**
+   * JS API and CLI: the remote sources `upscale('https://…')` may fetch, in the shape Next.js and
+   * Astro use: `[{ protocol: 'https', hostname: '**.example.com', pathname: '/media/**' }]`. A URL
+   * (and each redirect) must match one. An internal address (loopback, private, link-local) is
+   * refused unless a pattern names its host without a wildcard.
+   * @default [] (no remote source)
+   */
+  remotePatterns?: RemotePattern[]
+  /**
+   * API: how a remote source reaches the service. `'https'`: https sources go as `image_url` (the
+   * service fetches them; nothing is uploaded), others are uploaded; `'always'`: every remote
+   * source by URL; `'never'`: always uploaded. The cache key hashes the bytes either way.
+   * @default 'https'
+   */
+  remoteByUrl?: 'https' | 'always' | 'never'
+  /**
    * API: forwarded as `callback_url`. Completion is still decided by polling, because a build has
    * no public endpoint of its own to receive the call.
    * @default undefined
@@ -220,12 +236,14 @@ export interface Options {
 
 /** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
 export type ResolvedOptions = Required<Omit<Options,
-  'provider' | 'token' | 'defaults' | 'presets' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
+  'provider' | 'token' | 'defaults' | 'presets' | 'remotePatterns' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
     provider: 'api' | 'local'
     /** true when `provider: 'auto'` fell back to the local engine */
     providerFallback: boolean
     token: string | undefined
     defaults: Required<NonNullable<Options['defaults']>>
+    /** `remotePatterns`, checked and compiled */
+    remotePatterns: ReturnType<typeof compileRemotePatterns>
     /** the preset of a file, from `presets` */
     presetFor: PresetFor | undefined
     /** `include` and `exclude` as one predicate over absolute paths */
@@ -297,6 +315,8 @@ export interface EnhanceRequest {
   /** true when the import asked for `auto` (the API then lets the service choose, by the same rule) */
   auto: boolean
   type: EnhanceType
+  /** a remote source's URL, when it is to be sent to the service as `image_url` rather than uploaded */
+  sourceUrl?: string
   /** for billable engines: the task journal of this image, so a paid task is never paid again */
   tasks?: TaskHooks
 }

@@ -42,7 +42,8 @@ describe('the packed package in a fresh app', () => {
 
     // the bin, as npx runs it
     const cli = await run(join(app, 'node_modules/.bin/unplugin-upscale'), ['cache', 'stats', '--json'], { cwd: app })
-    expect(JSON.parse(cli.stdout)).toMatchObject({ entries: 2 })
+    // two enhancements and the placeholder of the metadata import
+    expect(JSON.parse(cli.stdout)).toMatchObject({ entries: 3 })
 
     const assets = await readdir(join(app, 'dist/assets'))
     const x4 = assets.find(f => /^bird@4x-.+\.png$/.test(f))!

@@ -4,11 +4,13 @@ import type { Options, UpscaleParams } from '../types'
 import { dirname, join, resolve } from 'node:path'
 import process from 'node:process'
 import { parseArgs } from 'node:util'
+import { redactUrl } from '../core/body'
 import { ensureDir, writeAtomic } from '../core/cache'
 import { resultOf } from '../core/manifest'
 import { paramsFrom } from '../core/params'
 import { HELD_MESSAGES } from '../core/pipeline'
 import { QueryError } from '../core/query'
+import { fetchRemote, isRemote, remoteSettings } from '../core/remote-source'
 import { expandSources } from '../core/sources'
 import { createUpscaler } from '../core/upscaler'
 import { HELP_FLAG, usage, UsageError } from './args'
@@ -26,6 +28,7 @@ export async function enhance(argv: string[]): Promise<number> {
       'out': { type: 'string' },
       'dir': { type: 'string' },
       'provider': { type: 'string' },
+      'allow': { type: 'string', multiple: true },
       'offline': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'quiet': { type: 'boolean' },
@@ -59,13 +62,17 @@ export async function enhance(argv: string[]): Promise<number> {
     raw.offline = true
   if (values['dry-run'])
     raw.dryRun = true
+  if (values.allow)
+    raw.remotePatterns = values.allow.map(remotePatternOf)
   const upscaler = createUpscaler(raw, { root, out: process.stderr })
   const { report, pipeline } = upscaler
   const out = resolve(values.out ?? 'upscaled')
 
-  let sources
+  // a URL is fetched now (its name and size come from its bytes), a path is read when it is enhanced
+  const urls = positionals.filter(isRemote)
+  let sources: Array<{ file: string, subdir: string, url?: string, bytes?: Buffer, sourceUrl?: string }>
   try {
-    sources = await expandSources(positionals, root)
+    sources = await expandSources(positionals.filter(p => !isRemote(p)), root)
   }
   catch (error) {
     throw new UsageError((error as Error).message)
@@ -73,12 +80,26 @@ export async function enhance(argv: string[]): Promise<number> {
   // every output path is known before anything is enhanced or written: two sources for one path
   // are an error that names both, and nothing is written
   const targets = new Map<string, string>()
-  const planned: Array<{ source: string, target: string }> = []
+  const planned: Array<{ source: string, target: string, bytes?: Buffer, sourceUrl?: string, label: string }> = []
   let failed = 0
-  for (const { file, subdir } of sources) {
-    const name = await pipeline.outputName(file, params).catch((error) => {
+  for (const url of urls) {
+    try {
+      const fetched = await fetchRemote(url, remoteSettings(upscaler))
+      const { remoteByUrl } = upscaler.options
+      const byUrl = remoteByUrl === 'always' || (remoteByUrl === 'https' && fetched.url.startsWith('https:'))
+      const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || '') || 'image'
+      sources.push({ file: join(root, name), subdir: '', url, bytes: fetched.data, sourceUrl: byUrl ? fetched.url : undefined })
+    }
+    catch (error) {
       failed++
-      console.error(upscaler.failure(upscaler.show(file), error).message)
+      console.error(upscaler.failure(redactUrl(url), error).message)
+    }
+  }
+  for (const { file, subdir, url, bytes, sourceUrl } of sources) {
+    const label = url ? redactUrl(url) : upscaler.show(file)
+    const name = await pipeline.outputName(file, params, bytes).catch((error) => {
+      failed++
+      console.error(upscaler.failure(label, error).message)
       return undefined
     })
     if (!name)
@@ -86,25 +107,25 @@ export async function enhance(argv: string[]): Promise<number> {
     const target = join(out, subdir, name)
     const other = targets.get(target)
     if (other)
-      throw new UsageError(`${upscaler.show(other)} and ${upscaler.show(file)} would both be written to ${upscaler.show(target)}; enhance `
+      throw new UsageError(`${other} and ${label} would both be written to ${upscaler.show(target)}; enhance `
         + `them into different --out folders, or name them apart`)
-    targets.set(target, file)
-    planned.push({ source: file, target })
+    targets.set(target, label)
+    planned.push({ source: file, target, bytes, sourceUrl, label })
   }
 
   upscaler.startBuild()
   const manifest: UpscaleResult[] = []
-  await Promise.all(planned.map(async ({ source, target }) => {
+  await Promise.all(planned.map(async ({ source, target, bytes, sourceUrl, label }) => {
     report.imageStarted(source)
     try {
-      const outcome = await pipeline.process(source, params, { placeholder: true })
+      const outcome = await pipeline.process(source, params, { placeholder: true, source: bytes, sourceUrl })
       if (outcome.status === 'done') {
         const { image } = outcome
         await ensureDir(dirname(target))
         await writeAtomic(target, image.data)
         report.imageFinished(image.cached ? 'cached' : 'enhanced', image.engine, source)
         const shown = upscaler.show(target)
-        manifest.push({ ...resultOf(image, target, shown.replaceAll('\\', '/')), source: upscaler.show(source) })
+        manifest.push({ ...resultOf(image, target, shown.replaceAll('\\', '/')), source: label })
         const { width, height, format } = image.metadata
         if (!values.quiet && !values.json)
           console.log(`${shown}  ${width}×${height} ${format}${image.cached ? ' (cached)' : ''}`)
@@ -113,21 +134,29 @@ export async function enhance(argv: string[]): Promise<number> {
       report.imageFinished('held', undefined, source)
       if (outcome.status === 'held' && outcome.reason === 'dryRun') {
         // stdout is the manifest's alone with --json
-        ;(values.json ? console.error : console.log)(`would send ${upscaler.show(source)} to the API (billable)`)
+        ;(values.json ? console.error : console.log)(`would send ${label} to the API (billable)`)
         return
       }
       failed++
       const why = outcome.status === 'held' ? HELD_MESSAGES[outcome.reason] : 'it is not in the cache'
-      console.error(upscaler.failure(upscaler.show(source), new Error(why)).message)
+      console.error(upscaler.failure(label, new Error(why)).message)
     }
     catch (error) {
       failed++
       report.imageFinished('failed', undefined, source)
-      console.error(upscaler.failure(upscaler.show(source), error).message)
+      console.error(upscaler.failure(label, error).message)
     }
   }))
   await upscaler.endBuild()
   if (values.json)
     console.log(JSON.stringify(manifest.sort((a, b) => a.source.localeCompare(b.source)), null, 2))
   return failed ? 1 : 0
+}
+
+/** `--allow 'https://cms.example.com/media/**'`: a remote pattern written as a URL glob. */
+function remotePatternOf(glob: string) {
+  const m = /^(https?):\/\/([^/:?#]+)(?::(\d+))?(\/[^?#]*)?$/i.exec(glob)
+  if (!m)
+    throw new UsageError(`--allow takes a URL glob such as 'https://cms.example.com/media/**' (got ${JSON.stringify(glob)})`)
+  return { protocol: m[1].toLowerCase(), hostname: m[2], port: m[3], pathname: m[4] ?? '/**' }
 }

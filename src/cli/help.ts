@@ -10,7 +10,7 @@ Commands:
 
 Run 'unplugin-upscale <command> --help' for its options.
 Exit codes: 0 done, 1 an image or the cache failed, 2 wrong usage.`,
-  enhance: `Usage: unplugin-upscale enhance <files, folders or 'globs'…> [options]
+  enhance: `Usage: unplugin-upscale enhance <files, folders, 'globs' or URLs…> [options]
 
 Enhances each image and writes <name>@<n>x.<ext> to --out. A folder is walked for images, its
 subfolders kept under --out; a quoted glob ('src/**/*.jpg') is expanded the same way on every
@@ -25,6 +25,8 @@ Options:
   --out <dir>            where to write (default ./upscaled)
   --dir <dir>            cache directory (default .upscale-cache beside package.json)
   --provider <auto|api|local>   engine (default auto: the API when UPSCALE_API_TOKEN is set)
+  --allow <url glob>     allow remote sources matching it, e.g. 'https://cms.example.com/media/**'
+                         (repeatable; an https source goes to the API as image_url)
   --offline              never call the API; fail for images not in the cache
   --dry-run              call nothing; list what would be sent to the API
   --quiet                print errors only

@@ -7,6 +7,7 @@ import { UpscaleError } from './errors'
 import { createFileFilter } from './filter'
 import { resolvePresets } from './presets'
 import { SCALES, TYPES } from './query'
+import { compileRemotePatterns } from './remote-source'
 
 export const DEFAULT_API_URL = 'https://api.gpt.ge'
 
@@ -49,6 +50,8 @@ const DEFAULTS: { [K in keyof Required<Options>]: Options[K] } = {
   publicUrl: undefined,
   callbackUrl: undefined,
   remoteCache: undefined,
+  remotePatterns: undefined,
+  remoteByUrl: 'https',
 }
 const KNOWN = Object.keys(DEFAULTS)
 
@@ -115,6 +118,7 @@ export function resolveOptions(
     + 'offline from the cache (UPSCALE_OFFLINE=1), or use provider \'local\'')
   const logLevel = oneOf('logLevel', o.logLevel, ['silent', 'info', 'debug'] as const, true)
   const onError = oneOf('onError', o.onError, ['fail', 'original'] as const, true)
+  const remoteByUrl = oneOf('remoteByUrl', o.remoteByUrl, ['https', 'always', 'never'] as const, true)
 
   const apiUrl = (nonEmpty('apiUrl', o.apiUrl) ?? nonEmpty('UPSCALE_API_URL', env.UPSCALE_API_URL) ?? DEFAULT_API_URL).replace(/\/+$/, '')
   const url = URL.canParse(apiUrl) ? new URL(apiUrl) : undefined
@@ -183,6 +187,8 @@ export function resolveOptions(
     publicUrl: o.publicUrl,
     callbackUrl,
     remoteCache,
+    remotePatterns: compileRemotePatterns(o.remotePatterns),
+    remoteByUrl,
   }
 }
 

@@ -70,6 +70,8 @@ export interface ProcessOptions {
   cachedOnly?: boolean
   /** the source's bytes, when the caller has them (the JS API takes bytes); `file` then only names them */
   source?: Buffer
+  /** a remote source's URL, sent to the API as `image_url` instead of an upload */
+  sourceUrl?: string
   /** add a placeholder (blurDataURL, blurWidth, blurHeight, dominantColor) to the metadata, cached with the image */
   placeholder?: boolean
 }
@@ -217,7 +219,8 @@ export class Pipeline {
         + `\`maxOutputPixels\``)
     }
     const auto = params.scale === 'auto'
-    const enhanced = await this.enhanced({ file, source, info, scale, auto, type: params.type }, cachedOnly)
+    const request = { file, source, info, scale, auto, type: params.type, sourceUrl: options.sourceUrl }
+    const enhanced = await this.enhanced(request, cachedOnly)
     if ('held' in enhanced)
       return { status: 'held', reason: enhanced.held }
     if ('notCached' in enhanced)
@@ -273,8 +276,8 @@ export class Pipeline {
   }
 
   /** The name `process` will give the file (`hero@4x.jpg`), from the header alone: nothing is enhanced. */
-  async outputName(file: string, params: UpscaleParams): Promise<string> {
-    const info = await inspect(await readSource(file))
+  async outputName(file: string, params: UpscaleParams, source?: Buffer): Promise<string> {
+    const info = await inspect(source ?? await readSource(file))
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
     const format = params.format === 'original' ? originalOutputFormat(info) : params.format
     return `${assetBase(file)}@${scale}x.${extensionOf(format)}`

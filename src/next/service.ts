@@ -177,9 +177,10 @@ export class NextService {
     }
     report.imageStarted(id)
     try {
+      const shape = { placeholder: wantsPlaceholder(params) }
       const outcome = params.variants
-        ? await pipeline.processVariants(file, params, { placeholder: wantsPlaceholder(params) })
-        : await pipeline.process(file, params, { placeholder: wantsPlaceholder(params) }).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
+        ? await pipeline.processVariants(file, params, shape)
+        : await pipeline.process(file, params, shape).then(o => (o.status === 'done' ? { status: o.status, images: [o.image] } : o))
       if (outcome.status === 'held') {
         report.imageFinished('held', undefined, id)
         if (outcome.reason !== 'dryRun') {

@@ -76,7 +76,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
   })
 
   async function prepare(req: EnhanceRequest): Promise<Upload> {
-    const url = settings.publicUrl?.(req.file)
+    const url = req.sourceUrl ?? settings.publicUrl?.(req.file)
     if (url)
       return { url }
     const { width, height, format } = req.info

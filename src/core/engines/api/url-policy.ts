@@ -50,7 +50,7 @@ export function checkResultUrl(url: string, apiUrl: string): URL {
  * A DNS lookup for result downloads that refuses internal addresses, so that a public name pointed
  * at 127.0.0.1 (or a metadata address) is caught on the address actually connected to.
  */
-export function guardedLookup(apiHost: string) {
+export function guardedLookup(apiHost: string, what = 'results are not fetched from there') {
   type Callback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
   return (hostname: string, options: object, callback: Callback): void => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
@@ -59,8 +59,8 @@ export function guardedLookup(apiHost: string) {
       const list = addresses as LookupAddress[]
       const bad = list.find(a => isInternal(a.address))
       if (bad && bare(hostname) !== bare(apiHost)) {
-        const refused = Object.assign(new Error(`${hostname} resolves to an internal address (${bad.address}); results are not fetched `
-          + `from there`), { code: 'EADDRREFUSED_BY_POLICY' })
+        const refused = Object.assign(new Error(`${hostname} resolves to an internal address (${bad.address}); ${what}`),
+          { code: 'EADDRREFUSED_BY_POLICY' })
         return callback(refused, '')
       }
       if ((options as { all?: boolean }).all)
