@@ -54,7 +54,9 @@ function elements(html: string, name: string): Array<Record<string, string>> {
     if (node.nodeName === name)
       found.push(Object.fromEntries((node.attrs ?? []).map(a => [a.name, a.value])))
     node.childNodes?.forEach(walk)
-    ;(node as { content?: Node }).content && walk((node as { content?: Node }).content!)
+    const { content } = node as { content?: Node }
+    if (content)
+      walk(content)
   }
   walk(parse(html) as unknown as Node)
   return found
