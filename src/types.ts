@@ -236,7 +236,8 @@ export interface Options {
 
 /** Every option filled in: defaults applied, environment read, values checked (see core/options.ts). */
 export type ResolvedOptions = Required<Omit<Options,
-  'provider' | 'token' | 'defaults' | 'presets' | 'remotePatterns' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl' | 'remoteCache'>> & {
+  'provider' | 'token' | 'defaults' | 'presets' | 'remotePatterns' | 'include' | 'exclude' | 'engine' | 'publicUrl' | 'callbackUrl'
+  | 'remoteCache'>> & {
     provider: 'api' | 'local'
     /** true when `provider: 'auto'` fell back to the local engine */
     providerFallback: boolean

@@ -48,16 +48,17 @@ describe('unplugin-upscale (the CLI)', () => {
     expect(again.stdout).toContain('big/bird@2x.webp  576×576 webp (cached)')
 
     const stats = await cli(dir, ['cache', 'stats', '--json'])
-    expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 3, dir: join(dir, '.upscale-cache') })
-    expect((await cli(dir, ['cache', 'stats'])).stdout).toMatch(/3 entries, [\d.]+ (KB|MB)/)
+    // two enhancements, one conversion, and the placeholders of the two enhanced images
+    expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 5, dir: join(dir, '.upscale-cache') })
+    expect((await cli(dir, ['cache', 'stats'])).stdout).toMatch(/5 entries, [\d.]+ (KB|MB)/)
 
-    expect((await cli(dir, ['cache', 'prune', '--max-size', '0'])).stdout).toMatch(/removed 3 entries/)
+    expect((await cli(dir, ['cache', 'prune', '--max-size', '0'])).stdout).toMatch(/removed 5 entries/)
     expect(JSON.parse((await cli(dir, ['cache', 'stats', '--json'])).stdout).entries).toBe(0)
 
     await cli(dir, ['enhance', 'src/bird.png', '--scale', '1'])
     expect(await readdir(join(dir, 'upscaled'))).toEqual(['bird@1x.png'])
     await writeFile(join(dir, '.upscale-cache/prune.json'), '{}') // as a build leaves it
-    expect((await cli(dir, ['cache', 'clear'])).stdout).toMatch(/removed 1 entries/)
+    expect((await cli(dir, ['cache', 'clear'])).stdout).toMatch(/removed 2 entries/)
     expect(JSON.parse((await cli(dir, ['cache', 'stats', '--json'])).stdout).entries).toBe(0)
   })
 
@@ -128,8 +129,8 @@ describe('unplugin-upscale (the CLI)', () => {
     expect(first.code, first.stderr).toBe(0)
     const manifest = JSON.parse(first.stdout)
     expect(manifest).toEqual([
-      { source: 'src/bird.png', file: join(dir, 'out/bird@2x.png'), src: 'out/bird@2x.png', width: 576, height: 576, format: 'png', originalWidth: 288, originalHeight: 288, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/) },
-      { source: 'src/head.jpg', file: join(dir, 'out/head@2x.jpg'), src: 'out/head@2x.jpg', width: 560, height: 560, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/) },
+      { source: 'src/bird.png', file: join(dir, 'out/bird@2x.png'), src: 'out/bird@2x.png', width: 576, height: 576, format: 'png', originalWidth: 288, originalHeight: 288, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/), },
+      { source: 'src/head.jpg', file: join(dir, 'out/head@2x.jpg'), src: 'out/head@2x.jpg', width: 560, height: 560, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/), },
     ])
     for (const entry of manifest)
       expect(await sharp(entry.file).metadata()).toMatchObject({ width: entry.width, height: entry.height })

@@ -58,7 +58,10 @@ describe('the packed package in a fresh app', () => {
     expect((await readdir(cacheDir)).length).toBeGreaterThan(0)
     // made by the learned filters, read from the package's own weights/ (not the Lanczos fallback)
     const records = (await readdir(cacheDir, { recursive: true })).filter(f => /^[\da-f]{2}[/\\][\da-f]{64}\.json$/.test(f))
-    const saved = await Promise.all(records.map(async f => JSON.parse(await readFile(join(cacheDir, f), 'utf8'))))
+    const all = await Promise.all(records.map(async f => JSON.parse(await readFile(join(cacheDir, f), 'utf8'))))
+    // the enhancements (a placeholder is an entry of its own, made by sharp)
+    const saved = all.filter(record => record.provider !== 'sharp')
+    expect(all.filter(record => record.params.placeholder)).toHaveLength(1)
     expect(saved.map(({ provenance: p }) => `${p.engine} ${p.method} x${p.scale}`).sort()).toEqual(['local learned x2', 'local learned x4'])
     // with the filter stages on WebAssembly SIMD, from the bundle's own copy of the module
     expect(saved.every(record => /^raisr-2:.*:simd\//.test(record.providerVersion))).toBe(true)
@@ -71,8 +74,10 @@ describe('the packed package in a fresh app', () => {
     await run(tsc, [...flags, 'types/ok.ts'], { cwd: app })
     const bad = await run(tsc, [...flags, 'types/bad.ts'], { cwd: app }).then(() => undefined, (e: { stdout: string }) => e.stdout)
     expect(bad).toMatch(/bad\.ts\(5,14\): error TS2322: Type 'string' is not assignable to type 'number'/)
-    expect(bad).toMatch(/bad\.ts\(6,14\): error TS2322: Type 'UpscaledImage' is not assignable to type 'string'/)
-    expect(bad).toMatch(/bad\.ts\(7,23\): error TS2339: Property 'nope' does not exist on type 'UpscaledImage'/)
+    expect(bad).toMatch(/bad\.ts\(6,14\): error TS2322: Type 'UpscaledMetadata' is not assignable to type 'string'/)
+    expect(bad).toMatch(/bad\.ts\(7,23\): error TS2339: Property 'nope' does not exist on type 'UpscaledMetadata'/)
+    expect(bad).toMatch(/bad\.ts\(9,14\): error TS2322: Type 'string \| undefined' is not assignable to type 'string'/)
+    expect(bad).not.toMatch(/bad\.ts\(10,/)
 
     // a create-vite app keeps its app code under tsconfig.app.json, with vite/client beside ours
     await writeFile(join(app, 'tsconfig.app.json'), JSON.stringify({

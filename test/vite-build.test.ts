@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { checkPlaceholder } from './helpers/placeholder'
 import { countingEngine, emitted, FIXTURES, tempProject, viteBuild } from './helpers/project'
 
 describe('vite build', () => {
@@ -43,7 +44,9 @@ describe('vite build', () => {
     const file = await emitted(out, result.meta.src)
     expect(result.meta).toEqual({
       src: result.meta.src, width: file.width, height: file.height, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'face',
+      blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/),
     })
+    await checkPlaceholder(result.meta, file.data)
     expect(file).toMatchObject({ width: 560, height: 560, format: 'jpeg' })
     expect(await emitted(out, result.webp)).toMatchObject({ width: 560, height: 560, format: 'webp' })
     expect(result.format).toBe('webp')

@@ -10,8 +10,8 @@ import { UpscaleError } from './errors'
 import { inspect } from './image'
 
 /**
- * A remote source the JS API and the CLI may fetch, in the shape Next.js and Astro use:
- * `{ protocol: 'https', hostname: '**.example.com', pathname: '/media/**' }`.
+ * A remote source the JS API and the CLI may fetch, in the shape other image tools use (Astro's
+ * `image.remotePatterns`): `{ protocol: 'https', hostname: '**.example.com', pathname: '/media/**' }`.
  */
 export interface RemotePattern {
   /** `'https'` or `'http'` (with or without the colon) @default either */
@@ -68,7 +68,7 @@ export function compileRemotePatterns(option: unknown): Compiled[] {
 export const isRemote = (input: string): boolean => /^https?:\/\//i.test(input)
 
 /** The pattern a URL matches, or undefined. */
-function match(url: URL, patterns: Compiled[]): Compiled | undefined {
+export function matchRemote(url: URL, patterns: Compiled[]): Compiled | undefined {
   const protocol = url.protocol.slice(0, -1)
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase()
   return patterns.find(({ pattern, host: h, path }) =>
@@ -142,7 +142,7 @@ export async function fetchRemote(input: string, settings: RemoteSettings): Prom
       throw new UpscaleError(`${shown(current)}${via} is not an http(s) URL`)
     if (url.username || url.password)
       throw new UpscaleError(`${shown(current)}${via} carries a user name or password; remote sources are fetched without credentials`)
-    const rule = match(url, settings.patterns)
+    const rule = matchRemote(url, settings.patterns)
     if (!rule) {
       throw new UpscaleError(`${shown(current)}${via} matches none of \`remotePatterns\`; to allow it, add e.g. `
         + `{ protocol: '${url.protocol.slice(0, -1)}', hostname: '${url.hostname}', pathname: '/**' } to the option \`remotePatterns\``)
@@ -211,7 +211,8 @@ async function exchange(url: URL, allowedHost: string, headers: Record<string, s
     }
     if (res.status === 200) {
       const announced = Number(res.headers.get('content-length') ?? 0)
-      const tooLarge = (): Error => new UpscaleError(`${shown} is larger than ${(maxBytes / 1e6).toFixed(1)} MB (option \`maxUploadBytes\`)`)
+      const tooLarge = (): Error =>
+        new UpscaleError(`${shown} is larger than ${(maxBytes / 1e6).toFixed(1)} MB (option \`maxUploadBytes\`)`)
       if (announced > maxBytes)
         throw tooLarge()
       out.body = await readBounded(res.body as AsyncIterable<Uint8Array>, maxBytes, tooLarge)
