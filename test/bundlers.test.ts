@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { bundlers, writeMain } from './helpers/bundlers'
+import { checkPlaceholder } from './helpers/placeholder'
 import { countingEngine, tempProject } from './helpers/project'
 
 // The same fixture app for every bundler: README examples in small.
@@ -50,6 +51,7 @@ describe.each(Object.keys(bundlers) as BundlerName[])('%s', (name) => {
     const head = fileOf(result.meta.src, out, publicPath)
     expect(await sharp(head).metadata()).toMatchObject({ width: 560, height: 560, format: 'jpeg' })
     expect(result.meta).toMatchObject({ width: 560, height: 560, format: 'jpeg', originalWidth: 280, scale: 2, type: 'face' })
+    await checkPlaceholder(result.meta, head)
 
     const webp = await sharp(fileOf(result.webp, out, publicPath)).metadata()
     expect(webp).toMatchObject({ width: 456, height: 688, format: 'webp' })

@@ -6,6 +6,7 @@ import { imagetools } from 'vite-imagetools'
 import { describe, expect, it } from 'vitest'
 import Upscale from '../src/vite'
 import { api, server } from './helpers/api'
+import { checkPlaceholder } from './helpers/placeholder'
 import { emitted, tempProject } from './helpers/project'
 
 // vite-imagetools 9 (the one that runs on Node 20); test/packed/ runs the current one on Node 22.
@@ -104,13 +105,18 @@ describe.each(['imagetools first', 'upscale first'] as const)('shape markers bes
       expect(await emitted(out, url)).toMatchObject({ width: Number.parseInt(w), format: 'webp' })
     // bird is 288 px: enhanced 2x to 576, then imagetools' w=100
     expect(meta).toMatchObject({ width: 100, format: 'png', originalWidth: 288, scale: 2, type: 'clean' })
-    expect(await emitted(out, meta.src)).toMatchObject({ width: 100 })
+    const small = await emitted(out, meta.src)
+    expect(small).toMatchObject({ width: 100 })
+    // the placeholder is of the enhanced image (imagetools' flip or crop aside, the same picture)
+    await checkPlaceholder(meta, small.data)
     expect(picture.sources).toEqual([{ type: 'image/avif', srcset: expect.stringMatching(/ 200w, .* 400w$/) }])
     expect(picture.img).toMatchObject({ width: 400, srcset: expect.stringMatching(/ 200w, .* 400w$/) })
-    expect(await emitted(out, picture.img.src)).toMatchObject({ width: 400, format: 'jpeg' })
+    const fallback = await emitted(out, picture.img.src)
+    expect(fallback).toMatchObject({ width: 400, format: 'jpeg' })
+    await checkPlaceholder(picture.img, fallback.data)
     expect(variants.map((v: { width: number }) => v.width).sort()).toEqual([100, 150])
     for (const v of variants) {
-      expect(v).toMatchObject({ scale: 2, originalWidth: 288 })
+      expect(v).toMatchObject({ scale: 2, originalWidth: 288, blurDataURL: meta.blurDataURL })
       expect(await emitted(out, v.src)).toMatchObject({ width: v.width })
     }
   })
