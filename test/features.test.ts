@@ -5,7 +5,7 @@
 import type { PackedApp } from './helpers/pack'
 import type { ScaleServer } from './server'
 import { createHash } from 'node:crypto'
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { parse } from 'parse5'
@@ -74,6 +74,7 @@ import variants from './bird.png?scale=2&w=144;288&upscale=variants'
 import picture from './head.jpg?scale=2&format=webp;jpeg&upscale=picture'
 import preset from './photos/bird.png?upscale=metadata'
 import override from './photos/head.jpg?scale=1&format=jpeg&upscale=metadata'
+import './style.css'
 globalThis.result = { meta, variants, picture, preset, override }
 `
   const read = async (dir: string) => {
@@ -88,9 +89,10 @@ globalThis.result = { meta, variants, picture, preset, override }
       'vite.config.js': config,
       'src/main.js': main,
       'src/url.js': `import url from './bird.png?scale=2&upscale'\nglobalThis.url = url\n`,
+      'src/style.css': `.hero { background-image: url('./photos/head.jpg?upscale'); }\n`,
     }, { 'src/bird.png': 'bird.png', 'src/head.jpg': 'head.jpg', 'src/photos/bird.png': 'bird.png', 'src/photos/head.jpg': 'head.jpg' })
     const cold = await run(bin('vite'), ['build'], { cwd: dir, env: env() })
-    expect(cold.stdout).toMatch(/\[unplugin-upscale\] 6 images: 0 cached, 6 enhanced/)
+    expect(cold.stdout).toMatch(/\[unplugin-upscale\] 7 images: 0 cached, 7 enhanced/)
     const result = await read(dir)
     const file = (src: string): string => join(dir, 'dist', src)
 
@@ -111,6 +113,10 @@ globalThis.result = { meta, variants, picture, preset, override }
     await checkPlaceholder(result.preset, file(result.preset.src))
     expect(result.override).toMatchObject({ width: 280, format: 'jpeg', scale: 1 })
     expect(await sharp(file(result.override.src)).metadata()).toMatchObject({ width: 280, format: 'jpeg' })
+    // a stylesheet's URL takes the preset too
+    const css = (await readdir(join(dir, 'dist/assets'))).find(f => f.endsWith('.css'))!
+    const [, cssUrl] = /url\(["']?([^"')]+)["']?\)/.exec(await readFile(join(dir, 'dist/assets', css), 'utf8'))!
+    expect(await sharp(file(cssUrl)).metadata()).toMatchObject({ width: 560, format: 'webp' })
 
     // a URL import stays a URL: no placeholder in its chunk
     const urlChunk = await readFile(join(dir, 'dist/url.js'), 'utf8')
@@ -123,7 +129,7 @@ globalThis.result = { meta, variants, picture, preset, override }
     expect(mainChunk.split(result.variants[0].blurDataURL).length - 1).toBe(3)
 
     const warm = await run(bin('vite'), ['build'], { cwd: dir, env: env() })
-    expect(warm.stdout).toMatch(/\[unplugin-upscale\] 6 images: 6 cached, 0 enhanced/)
+    expect(warm.stdout).toMatch(/\[unplugin-upscale\] 7 images: 7 cached, 0 enhanced/)
     expect(await read(dir)).toEqual(result)
   })
 
