@@ -3,7 +3,7 @@
  * These machines are noisy: compare ratios, not seconds, and re-run when a figure looks odd.
  */
 import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -202,6 +202,92 @@ try {
       finally {
         nginx.stop()
       }
+    }
+  }
+
+  // 8. what the page-side features cost per image: placeholders, presets, html(), remote sources
+  if (want('8')) {
+    if (!cold)
+      await viteBuild(work, upEntry, upscale(), 'dist-warm')
+    const metaEntry = await entry(work, 'meta.js', fifty.map(i => `./img/${i}.png?upscale=metadata`))
+    const withCache = (cache: string, more: object = {}) =>
+      [Upscale({ provider: 'local', cacheDir: join(work, cache), logLevel: 'silent', ...more })]
+    // the enhancements cached, their placeholders not yet: a copy of section 1's cache
+    await cp(join(work, '.cache'), join(work, '.cache-p'), { recursive: true })
+    const placeholdersCold = await time(() => viteBuild(work, metaEntry, withCache('.cache-p'), 'dist-p1'))
+    const urls: number[] = []
+    const metas: number[] = []
+    for (let round = 0; round < 3; round++) {
+      urls.push(await time(() => viteBuild(work, upEntry, withCache('.cache-p'), 'dist-p0')))
+      metas.push(await time(() => viteBuild(work, metaEntry, withCache('.cache-p'), 'dist-p1')))
+    }
+    const perImage = (a: number, b: number) => `${((a - b) / 50).toFixed(1)} ms an image`
+    row('8', 'placeholders made: cold build of 50 `?upscale=metadata` imports, their enhancements cached', ms(placeholdersCold), `the 50 URL imports, warm (median of 3): ${ms(median(urls))} (${perImage(placeholdersCold, median(urls))})`, ratio(placeholdersCold / median(urls)), 'for the record')
+    row('8', 'placeholders cached: warm build of the same (median of 3)', ms(median(metas)), `the 50 URL imports, warm: ${ms(median(urls))} (${perImage(median(metas), median(urls))})`, ratio(median(metas) / median(urls)), 'for the record')
+    // the placeholders' size, read from the cache: the tiny images are entries of their own
+    const records = (await readdir(join(work, '.cache-p'), { recursive: true })).filter(f => f.endsWith('.json') && f.includes('/'))
+    const tiny: number[] = []
+    for (const f of records) {
+      const record = JSON.parse(await readFile(join(work, '.cache-p', f), 'utf8'))
+      if (record.params?.placeholder)
+        tiny.push(Math.ceil(record.bytes / 3) * 4 + 'data:image/webp;base64,'.length)
+    }
+    row('8', `placeholder size: blurDataURL of ${tiny.length} images`, `${Math.round(tiny.reduce((a, b) => a + b, 0) / tiny.length)} bytes on average`, `largest ${Math.max(...tiny)} bytes`, '—', 'a few hundred bytes')
+
+    // presets: ten globs, the last one matching, against the same parameters in the query
+    const presets = Object.fromEntries([...Array.from({ length: 9 }, (_, i) => [`other${i}/**`, { scale: 2 }]), ['img/**', { scale: 4 }]])
+    const presetEntry = await entry(work, 'preset.js', fifty.map(i => `./img/${i}.png?upscale`))
+    const queryEntry = await entry(work, 'query.js', fifty.map(i => `./img/${i}.png?scale=4&upscale`))
+    const withPreset: number[] = []
+    const withQuery: number[] = []
+    await viteBuild(work, queryEntry, withCache('.cache'), 'dist-q')
+    for (let round = 0; round < 3; round++) {
+      withQuery.push(await time(() => viteBuild(work, queryEntry, withCache('.cache'), 'dist-q')))
+      withPreset.push(await time(() => viteBuild(work, presetEntry, withCache('.cache', { presets }), 'dist-q')))
+    }
+    row('8', 'presets: warm build of 50 imports given `scale` by the 10th of ten globs (median of 3)', ms(median(withPreset)), `the same \`scale=4\` in each query: ${ms(median(withQuery))}`, ratio(median(withPreset) / median(withQuery)), 'for the record')
+
+    // html() of a result with two formats × three widths
+    const { html } = await import('../src/api')
+    const variant = (format: 'webp' | 'avif', width: number) => ({ src: `/img/a-${width}.${format}`, file: '', width, height: width, format, originalWidth: 100, originalHeight: 100, scale: 4 as const, type: 'clean' as const, cached: true, key: '', source: 'a.png', blurDataURL: 'data:image/webp;base64,AAAA', blurWidth: 16, blurHeight: 16, dominantColor: '#000000' })
+    const list = [240, 480, 960].flatMap(w => [variant('avif', w), variant('webp', w)])
+    const result = { ...list.at(-1)!, variants: list }
+    const calls = 20_000
+    const markup = await time(async () => {
+      for (let i = 0; i < calls; i++)
+        html(result, { alt: 'a photo', sizes: '100vw' })
+    })
+    row('8', `html(): ${calls} calls on a result of 2 formats × 3 widths`, `${(markup * 1000 / calls).toFixed(1)} µs a call`, '—', '—', 'for the record')
+
+    // remote sources: 50 URLs from a loopback server, downloaded cold, then revalidated (304)
+    const { createServer } = await import('node:http')
+    const { createHash } = await import('node:crypto')
+    const { readFile: read } = await import('node:fs/promises')
+    const server = createServer(async (req, res) => {
+      const data = await read(join(work, 'img', basename(req.url!)))
+      const etag = `"${createHash('sha256').update(data).digest('hex').slice(0, 16)}"`
+      if (req.headers['if-none-match'] === etag)
+        return res.writeHead(304, { etag }).end()
+      res.writeHead(200, { 'content-type': 'image/png', etag }).end(data)
+    })
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    try {
+      const { upscale } = await import('../src/api')
+      const options = { provider: 'local' as const, cacheDir: join(work, '.cache'), logLevel: 'silent' as const, remotePatterns: [{ hostname: '127.0.0.1' }] }
+      const all = (source: (i: number) => string) => Promise.all(fifty.map(i => upscale(source(i), options)))
+      const downloaded = await time(() => all(i => `${origin}/${i}.png`))
+      const revalidated: number[] = []
+      const files: number[] = []
+      for (let round = 0; round < 3; round++) {
+        revalidated.push(await time(() => all(i => `${origin}/${i}.png`)))
+        files.push(await time(() => all(i => join(work, 'img', `${i}.png`))))
+      }
+      row('8', 'remote sources: 50 `upscale(url)` calls, enhancements cached, each URL downloaded', ms(downloaded), `the 50 local files: ${ms(median(files))} (${perImage(downloaded, median(files))})`, ratio(downloaded / median(files)), 'for the record')
+      row('8', 'remote sources: the same, revalidated (304, no download; median of 3)', ms(median(revalidated)), `the 50 local files: ${ms(median(files))} (${perImage(median(revalidated), median(files))})`, ratio(median(revalidated) / median(files)), 'for the record')
+    }
+    finally {
+      server.close()
     }
   }
 
