@@ -27,6 +27,22 @@ describe('the JS API', () => {
       expect((await sharp(v.file).metadata()).width).toBe(v.width)
   })
 
+  it('applies presets by glob to upscale() calls; the call\'s own parameters override them', async () => {
+    const root = await tempProject()
+    const presets = { 'src/b*.png': { scale: 2, format: 'webp', w: [144, 288] }, 'src/**': { scale: 1 } } as const
+    const options = { root, cacheDir: '.cache', outputDir: 'out', presets, logLevel: 'silent' as const }
+    const r = await upscale('src/bird.png', options)
+    expect(r.variants!.map(v => `${v.format} ${v.width}`)).toEqual(['webp 144', 'webp 288'])
+    expect(r).toMatchObject({ scale: 2, format: 'webp', width: 288 })
+    const own = await upscale('src/bird.png', { ...options, format: 'png', w: 100 })
+    expect(own.variants!.map(v => `${v.format} ${v.width}`)).toEqual(['png 100'])
+    const head = await upscale('src/head.jpg', options)
+    expect(head).toMatchObject({ scale: 1, width: 280 })
+    expect(head.variants).toBeUndefined()
+    await expect(upscale('src/head.jpg', { ...options, presets: { 'src/**': { scale: 3 as never } } }))
+      .rejects.toThrow('option `presets["src/**"]`: `scale` must be one of auto, 1, 2, 4 (got "3")')
+  })
+
   it('fails naming the image and the option: a bad value, a missing file, an image a dry run holds back', async () => {
     const root = await tempProject()
     await expect(upscale('src/bird.png', { root, scale: 3 as never, logLevel: 'silent' })).rejects.toThrow('upscale("src/bird.png"): `scale` must be one of auto, 1, 2, 4 (got "3")')

@@ -38,6 +38,13 @@ describe('presets', () => {
     })
   })
 
+  it('a preset\'s widths need a shape: an import that gives none fails naming the preset', () => {
+    const { presetFor: widths } = resolve({ presets: { 'src/**': { w: [480, 960] } } })
+    expect(parseUpscaleId('/project/src/a.png?upscale=srcset', defaults, widths)!.params).toMatchObject({ as: 'srcset' })
+    expect(() => parseUpscaleId('/project/src/a.png?upscale', defaults, widths))
+      .toThrow(/several widths or formats make several files.*\(its widths or formats come from its preset in `presets`\)/)
+  })
+
   it('a stylesheet or page URL takes one image: a preset\'s widths, shape and format lists do not apply', () => {
     expect(parse('/project/src/gallery/a.png?upscale', true)).toMatchObject({ as: 'url', format: 'original', variants: undefined })
     expect(parse('/project/src/photos/a.png?upscale', true)).toMatchObject({ scale: 4, format: 'webp' })
@@ -50,7 +57,8 @@ describe('presets', () => {
     [{ presets: { 'a/**': { size: 2 } } }, /option `presets\["a\/\*\*"\]` has `size`, which is not a parameter; the parameters are scale, type/],
     [{ presets: { 'a/**': { scale: 3 } } }, /option `presets\["a\/\*\*"\]`: `scale` must be one of auto, 1, 2, 4 \(got "3"\)/],
     [{ presets: { 'a/**': { quality: 101 } } }, /`quality` must be a whole number from 1 to 100/],
-    [{ presets: { 'a/**': { w: [480, 960] } } }, /several widths or formats make several files/],
+    [{ presets: { 'a/**': { w: [480, 960], as: 'url' } } }, /several widths or formats make several files/],
+    [{ presets: { 'a/**': { w: '480;;960' } } }, /`w` is a list separated by `;`, with no empty item/],
   ])('is checked at startup: %j', (options, message) => {
     expect(() => resolve(options)).toThrow(message)
   })

@@ -43,7 +43,8 @@ export function resolvePresets(option: unknown, root: string): PresetFor | undef
         query[key as keyof PresetQuery] = Array.isArray(value) ? value.join(';') : String(value)
     }
     try {
-      paramsFrom(query, { scale: 'auto', type: 'clean' })
+      // widths or a format list without `as` are for imports that give their shape (`upscale=srcset`)
+      paramsFrom(query.as ? query : { ...query, as: 'variants' }, { scale: 'auto', type: 'clean' })
     }
     catch (error) {
       if (error instanceof QueryError)

@@ -61,7 +61,7 @@ export function parseUpscaleId(
   if (hash >= 0)
     throw new QueryError(`a fragment (\`${id.slice(hash)}\`) means nothing to an image import and would hide \`upscale\` from other `
       + `plugins; remove it`)
-  applyPreset(query, presetFor?.(id.slice(0, q)), single)
+  const preset = applyPreset(query, presetFor?.(id.slice(0, q)), single)
 
   const seen = new Set<string>()
   for (const key of query.keys()) {
@@ -94,8 +94,10 @@ export function parseUpscaleId(
   const formats = list('format', query.get('format') ?? 'original').map(f => oneOf('format', f, FORMATS))
   const widths = query.has('w') ? list('w', query.get('w')!).map(parseWidth) : undefined
   const responsive = widths !== undefined || formats.length > 1 || ['srcset', 'picture', 'variants'].includes(as)
-  if (responsive && as === 'url' && ((widths?.length ?? 1) > 1 || formats.length > 1))
-    throw new QueryError(SEVERAL_FILES)
+  if (responsive && as === 'url' && ((widths?.length ?? 1) > 1 || formats.length > 1)) {
+    const from = preset.includes('w') || preset.includes('format') ? ' (its widths or formats come from its preset in `presets`)' : ''
+    throw new QueryError(SEVERAL_FILES + from)
+  }
   if (as === 'srcset' && formats.length > 1)
     throw new QueryError(SRCSET_FORMATS)
   const qualityText = query.get('quality')
@@ -124,9 +126,10 @@ export function parseUpscaleId(
  * marker `upscale=metadata` as `as`). `single`: for a stylesheet's or a page's URL, which takes one
  * image, a preset's widths, shape and format lists do not apply.
  */
-function applyPreset(query: URLSearchParams, preset: ReturnType<PresetFor>, single: boolean): void {
+function applyPreset(query: URLSearchParams, preset: ReturnType<PresetFor>, single: boolean): string[] {
+  const applied: string[] = []
   if (!preset)
-    return
+    return applied
   const flag = query.get('upscale')
   for (const [key, value] of Object.entries(preset)) {
     if (query.has(key) || (key === 'scale' && query.has('scale_factor')) || (key === 'as' && flag !== '' && flag !== 'true'))
@@ -134,7 +137,9 @@ function applyPreset(query: URLSearchParams, preset: ReturnType<PresetFor>, sing
     if (single && (key === 'w' || key === 'as' || (key === 'format' && value.includes(';'))))
       continue
     query.set(key, value)
+    applied.push(key)
   }
+  return applied
 }
 
 /** `a;b;c`, each once. */
