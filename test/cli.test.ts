@@ -129,8 +129,8 @@ describe('unplugin-upscale (the CLI)', () => {
     expect(first.code, first.stderr).toBe(0)
     const manifest = JSON.parse(first.stdout)
     expect(manifest).toEqual([
-      { source: 'src/bird.png', file: join(dir, 'out/bird@2x.png'), src: 'out/bird@2x.png', width: 576, height: 576, format: 'png', originalWidth: 288, originalHeight: 288, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/), },
-      { source: 'src/head.jpg', file: join(dir, 'out/head@2x.jpg'), src: 'out/head@2x.jpg', width: 560, height: 560, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/), },
+      { source: 'src/bird.png', file: join(dir, 'out/bird@2x.png'), src: 'out/bird@2x.png', width: 576, height: 576, format: 'png', originalWidth: 288, originalHeight: 288, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/) },
+      { source: 'src/head.jpg', file: join(dir, 'out/head@2x.jpg'), src: 'out/head@2x.jpg', width: 560, height: 560, format: 'jpeg', originalWidth: 280, originalHeight: 280, scale: 2, type: 'clean', cached: false, key: expect.stringMatching(/^[a-f\d]{64}$/), blurDataURL: expect.stringMatching(/^data:image\/webp;base64,/), blurWidth: 16, blurHeight: 16, dominantColor: expect.stringMatching(/^#[\da-f]{6}$/) },
     ])
     for (const entry of manifest)
       expect(await sharp(entry.file).metadata()).toMatchObject({ width: entry.width, height: entry.height })

@@ -7,10 +7,10 @@ export interface ImageParams {
   scale?: Scale | `${1 | 2 | 4}`
   type?: EnhanceType
   /** one format, or several for responsive variants */
-  format?: 'original' | OutputFormat | Array<'original' | OutputFormat>
+  format?: 'original' | OutputFormat | ReadonlyArray<'original' | OutputFormat>
   quality?: number | string
   /** widths of responsive variants (`[480, 960]`, or `'480;960'`) */
-  w?: number | number[] | string
+  w?: number | readonly number[] | string
 }
 
 type Defaults = { scale: Scale, type: EnhanceType }
