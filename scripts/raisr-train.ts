@@ -14,7 +14,7 @@ import { bicubic, resize } from '../src/core/engines/local/resample'
 import { decodeBank, encodeBank } from '../src/core/engines/local/weights'
 
 /** The 8 flips and rotations of an image. */
-function* augmented(img: FloatImage): Generator<FloatImage> {
+export function* augmented(img: FloatImage): Generator<FloatImage> {
   let current = img
   for (let rotation = 0; rotation < 4; rotation++) {
     yield current
@@ -53,23 +53,23 @@ interface Pair { small: Float32Array, hr: Float32Array, width: number, height: n
  * bicubic and rounded, as FSRCNN trains on T91: more kinds of detail from the same 91 photos) and
  * in its 8 flips and rotations.
  */
-async function* pairs(files: string[], scale: number, sizes: number[]): AsyncGenerator<Pair> {
+async function* pairs(files: string[], scale: number, sizes: number[], input?: Input): AsyncGenerator<Pair> {
+  let n = 0
   for (const file of files) {
     const original = await loadRgb(file)
     for (const size of sizes) {
       const [width, height] = [Math.round(original.width * size), Math.round(original.height * size)]
       const sized = size === 1 ? original : quantize(resize(original, width, height, bicubic))
-      yield* pairsOf(modcrop(sized, scale), scale)
+      for (const image of augmented(modcrop(sized, scale))) {
+        const lr = input ? await input(degrade(image, scale), n++) : degrade(image, scale)
+        yield { small: luma(lr), hr: luma(image), width: lr.width, height: lr.height }
+      }
     }
   }
 }
 
-function* pairsOf(hr: FloatImage, scale: number): Generator<Pair> {
-  for (const image of augmented(hr)) {
-    const lr = degrade(image, scale)
-    yield { small: luma(lr), hr: luma(image), width: lr.width, height: lr.height }
-  }
-}
+/** What the filters are trained to enlarge, from the protocol's small image (the nth of the run): a JPEG of it, say. */
+export type Input = (small: FloatImage, n: number) => Promise<FloatImage>
 
 const tertiles = (values: Float32Array): [number, number] => {
   const sorted = Float32Array.from(values).sort()
@@ -89,6 +89,8 @@ export interface TrainOptions {
   sizes?: number[]
   /** the second stage's patch on the enlarged image (0: no second stage) */
   refineTaps?: number
+  /** the small images the filters see, made from the protocol's (default: the protocol's own) */
+  input?: Input
   /** fewer samples than this × taps² and a hash takes the filters learned over all hashes */
   minSamples?: number
   log?: (line: string) => void
@@ -105,8 +107,9 @@ export async function train(files: string[], options: TrainOptions): Promise<Fil
   // the hash's thresholds: tertiles of strength and coherence over the training set (unaugmented)
   const strengths: number[] = []
   const coherences: number[] = []
-  for (const file of files) {
-    const small = degrade(modcrop(await loadRgb(file), scale), scale)
+  for (const [n, file] of files.entries()) {
+    const lr = degrade(modcrop(await loadRgb(file), scale), scale)
+    const small = options.input ? await options.input(lr, n) : lr
     const f = features(luma(small), small.width, small.height)
     for (let i = 0; i < f.strength.length; i += 3) {
       strengths.push(f.strength[i])
@@ -123,7 +126,7 @@ export async function train(files: string[], options: TrainOptions): Promise<Fil
   const samples = new Float64Array(HASHES)
   const p = new Float64Array(size)
   let images = 0
-  for await (const { small, hr, width, height } of pairs(files, scale, sizes)) {
+  for await (const { small, hr, width, height } of pairs(files, scale, sizes, options.input)) {
     const hashOf = hashes(small, width, height, { strength, coherence })
     const outWidth = width * scale
     for (let r = half; r < height - half; r++) {
@@ -199,7 +202,7 @@ async function trainRefine(files: string[], bank: FilterBank, options: Required<
   const atb = new Float64Array(count * size)
   const samples = new Float64Array(count)
   const p = new Float64Array(size)
-  for await (const { small, hr, width, height } of pairs(files, scale, sizes)) {
+  for await (const { small, hr, width, height } of pairs(files, scale, sizes, options.input)) {
     const hashOf = hashes(small, width, height, bank)
     const first = filtered(small, width, height, shipped, hashOf)
     const outWidth = width * scale
@@ -241,7 +244,7 @@ async function trainRefine(files: string[], bank: FilterBank, options: Required<
 }
 
 /** (A + λ·mean(diag A)·I) w = b for symmetric A given by its upper triangle, by Cholesky. */
-function solve(upper: Float64Array, b: Float64Array, n: number, ridge: number): Float64Array {
+export function solve(upper: Float64Array, b: Float64Array, n: number, ridge: number): Float64Array {
   const a = new Float64Array(n * n)
   let trace = 0
   for (let i = 0; i < n; i++) {

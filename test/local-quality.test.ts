@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
+import { asJpeg } from '../bench/jpeg-quality'
 import { degrade, loadRgb, modcrop, psnrY, quantize } from '../bench/quality'
 import { createLocalEngine } from '../src/core/engines/local'
 import { bicubic, resize } from '../src/core/engines/local/resample'
@@ -42,5 +43,45 @@ describe('local engine quality (Set5, PSNR-Y)', () => {
     // and sharpening, still `localMethod: 'lanczos'`) had 34.79 and 29.18
     expect(ours).toBeGreaterThanOrEqual(s === 2 ? 35.6 : 29.5)
     expect(old).toBeGreaterThan(cubic + (s === 2 ? 0.9 : 0.6))
+  })
+})
+
+// The JPEG protocol (docs/quality.md): the protocol's small image (x1: the image itself) saved by
+// sharp's default JPEG encoder at quality 75 (4:2:0), enhanced by the engine as shipped, PSNR-Y against
+// the image before compression; the baseline is centre-aligned bicubic of the decoded JPEG (x1: the
+// decoded JPEG itself).
+const SET14 = resolve(import.meta.dirname, '../data/set14')
+
+describe('local engine quality on JPEG sources (Set14, quality 75, PSNR-Y)', () => {
+  it.each([
+    // x1 and x4 meet issue 23's targets (+0.25, +0.35); x2 falls short of its +0.7 (see docs/quality.md)
+    [1, 0.25],
+    [2, 0.45],
+    [4, 0.3],
+  ] as const)('x%i gains at least %f dB over the decoded JPEG\'s baseline, and more than the engine without its correction', async (s, target) => {
+    const engine = createLocalEngine()
+    const files = readdirSync(SET14).filter(f => f.endsWith('.png'))
+    expect(files).toHaveLength(14)
+    let ours = 0
+    let base = 0
+    let uncorrected = 0
+    for (const f of files) {
+      const hr = modcrop(await loadRgb(join(SET14, f)), s)
+      const { file, decoded } = await asJpeg(s === 1 ? hr : degrade(hr, s), 75)
+      const info = { format: 'jpeg', width: decoded.width, height: decoded.height }
+      const result = await engine.enhance({ file: f, source: file, info, scale: s, auto: false, type: 'clean' })
+      expect(result.provenance).toMatchObject({ jpegQuality: 75, jpegBank: 'deblock-q63-84.bin' })
+      const out = await loadRgb(result.data)
+      expect([out.width, out.height]).toEqual([hr.width, hr.height])
+      ours += psnrY(out, hr, s) / files.length
+      base += psnrY(s === 1 ? decoded : quantize(resize(decoded, hr.width, hr.height, bicubic)), hr, s) / files.length
+      // the same engine told nothing of the JPEG (a PNG of the same pixels)
+      const png = await toPng(decoded)
+      const plain = await engine.enhance({ file: f, source: png, info: { ...info, format: 'png' }, scale: s, auto: false, type: 'clean' })
+      uncorrected += psnrY(await loadRgb(plain.data), hr, s) / files.length
+    }
+    console.info(`Set14 JPEG q75 x${s}: ${(ours - base).toFixed(2)} dB over the baseline (${base.toFixed(2)} dB), without the correction ${(uncorrected - base).toFixed(2)}`)
+    expect(ours - base).toBeGreaterThanOrEqual(target)
+    expect(ours).toBeGreaterThan(uncorrected + 0.1)
   })
 })

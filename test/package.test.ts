@@ -13,9 +13,9 @@ describe('the packed package in a fresh app', () => {
     expect(files).toContain('client.d.ts')
     expect(files).toContain('dist/vite.js')
     expect(files).toContain('dist/index.d.ts')
-    expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$|weights\/raisr-x[24]\.bin$)/.test(f))).toEqual([])
+    expect(files.filter(f => !/^(?:dist\/|client\.d\.ts$|package\.json$|README\.md$|LICENSE$|weights\/(?:raisr-x[24]|deblock-q\d+-\d+)\.bin$)/.test(f))).toEqual([])
     // the local engine's learned filters ship inside the package; nothing is downloaded
-    expect(files).toEqual(expect.arrayContaining(['weights/raisr-x2.bin', 'weights/raisr-x4.bin']))
+    expect(files).toEqual(expect.arrayContaining(['weights/raisr-x2.bin', 'weights/raisr-x4.bin', 'weights/deblock-q35-62.bin', 'weights/deblock-q63-84.bin', 'weights/deblock-q85-96.bin']))
     console.info(`packed: ${(pack.size / 1024).toFixed(0)} KB, unpacked ${(pack.unpackedSize / 1024).toFixed(0)} KB, ${files.length} files`)
     expect(pack.files.find(f => f.path === 'dist/cli.js')!.mode & 0o111).not.toBe(0)
 

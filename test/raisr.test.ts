@@ -62,7 +62,7 @@ describe('the learned filters', () => {
     for (const simd of [true, false]) {
       it(`x${scale}, ${simd ? 'WebAssembly SIMD' : 'JavaScript'}: the fast path (grouped filters, windows read in place, flat cells skipped) matches the obvious one, edges and anti-ringing included`, () => {
         useSimd(simd)
-        const { bank } = shippedBank(scale)
+        const bank = shippedBank(scale)
         expect(bank.refine).toBeDefined()
         // small and odd, so most cells touch an edge; a ramp, an edge and noise below a flat band, so
         // every kind of hash occurs

@@ -1,9 +1,11 @@
 import type { EnhanceType, ScaleFactor } from '../../../types'
+import type { DeblockBank } from './deblock'
 import type { FilterBank } from './raisr'
 import type { FloatImage } from './resample'
+import { deblock } from './deblock'
 import { channel, enlarge, hashes, luma } from './raisr'
 import { fromBytes, lanczos3, resize, toBytes, toWords, unsharp } from './resample'
-import { shippedBank } from './weights'
+import { shippedBank, shippedDeblock } from './weights'
 
 /**
  * Unsharp-mask settings per scale: the best PSNR on the T91 training set (never on Set5/Set14)
@@ -32,7 +34,9 @@ export const FACE_BLEND = 0.6
  * Enlarge interleaved 8-bit (or 16-bit) pixels by `scale` on the centre-aligned grid: `learned`,
  * the luma by learned filters and the chroma by Lanczos-3 (see `learned`); `lanczos` (and scale
  * 1), Lanczos-3 and a mild sharpening. With alpha, everything happens premultiplied, so the colour
- * of transparent pixels never bleeds into the edge.
+ * of transparent pixels never bleeds into the edge. `jpeg`, the quality of a JPEG source (jpeg.ts):
+ * `learned` first takes its compression artifacts out with the band's learned correction
+ * (`correctJpeg`), and at scale 1 that correction is the whole enhancement.
  */
 export function enhancePixels<T extends Uint8Array | Uint16Array>(
   data: T,
@@ -42,6 +46,7 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   scale: ScaleFactor,
   type: EnhanceType,
   method: LocalMethod = 'learned',
+  jpeg?: number,
 ): T {
   const max = data instanceof Uint16Array ? 65535 : 255
   const hasAlpha = channels === 2 || channels === 4
@@ -49,8 +54,12 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   const img = fromBytes(data, width, height, channels)
   if (hasAlpha)
     premultiply(img.data, channels, colour, max)
+  const corrected = method === 'learned' && jpeg !== undefined && max === 255 && correctJpeg(img, jpeg, type)
   let big: FloatImage
-  if (method === 'learned' && scale !== 1) {
+  if (corrected && scale === 1) {
+    big = img
+  }
+  else if (method === 'learned' && scale !== 1) {
     // 8-bit without alpha: written as bytes at once (the same rounding as toBytes)
     if (max === 255 && !hasAlpha)
       return new Uint8Array(learned(img, scale, type, { output: Uint8ClampedArray }).data.buffer) as T
@@ -64,6 +73,35 @@ export function enhancePixels<T extends Uint8Array | Uint16Array>(
   if (hasAlpha)
     unpremultiply(big.data, channels, colour, max)
   return (max === 255 ? toBytes(big) : toWords(big)) as T
+}
+
+/**
+ * A decoded JPEG (8-bit, premultiplied if it had alpha) with its compression artifacts corrected
+ * in place by the learned bank of its quality band (deblock.ts): the luma's correction added to
+ * every colour channel alike, so the chroma is kept (`face`: FACE_BLEND of the correction). False
+ * where no bank covers the quality (above the highest band).
+ */
+export function correctJpeg(img: FloatImage, quality: number, type: EnhanceType): boolean {
+  const bank = shippedDeblock(quality)
+  if (bank)
+    correctWith(img, bank, type)
+  return bank !== undefined
+}
+
+/** `correctJpeg` with a given bank. */
+export function correctWith(img: FloatImage, bank: DeblockBank, type: EnhanceType = 'clean'): FloatImage {
+  const { data, width, height, channels } = img
+  const y = luma(img)
+  const fixed = deblock(y, width, height, bank)
+  const colour = channels === 2 || channels === 4 ? channels - 1 : channels
+  // the luma moves by (219/255)·Δ where every colour channel moves by Δ (see `learned`)
+  const gain = (255 / 219) * (type === 'face' ? FACE_BLEND : 1)
+  for (let i = 0, p = 0; i < y.length; i++, p += channels) {
+    const shift = (fixed[i] - y[i]) * gain
+    for (let k = 0; k < Math.min(colour, 3); k++)
+      data[p + k] += shift
+  }
+  return img
 }
 
 interface LearnedOptions<Output = Float32ArrayConstructor | Uint8ClampedArrayConstructor> {
@@ -89,7 +127,7 @@ export function learned(
   img: FloatImage,
   scale: 2 | 4,
   type: EnhanceType,
-  { max = 255, bank = shippedBank(scale).bank, output = Float32Array }: LearnedOptions = {},
+  { max = 255, bank = shippedBank(scale), output = Float32Array }: LearnedOptions = {},
 ): FloatImage | ByteImage {
   const { data, width, height, channels } = img
   const colour = channels === 2 || channels === 4 ? channels - 1 : channels

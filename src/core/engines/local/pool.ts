@@ -13,6 +13,8 @@ export interface PixelJob {
   scale: ScaleFactor
   type: EnhanceType
   method: LocalMethod
+  /** a JPEG source's quality (jpeg.ts), for its artifacts' correction */
+  jpeg?: number
 }
 
 /** The worker itself failed (not the job): the caller falls back to its own thread. */
@@ -104,8 +106,8 @@ class Pool {
 }
 
 function inline(job: PixelJob): PixelResult {
-  const { samples, width, height, channels, scale, type, method } = job
-  return { pixels: enhancePixels(samples, width, height, channels, scale, type, method), thread: 0 }
+  const { samples, width, height, channels, scale, type, method, jpeg } = job
+  return { pixels: enhancePixels(samples, width, height, channels, scale, type, method, jpeg), thread: 0 }
 }
 
 const pool = new Pool()

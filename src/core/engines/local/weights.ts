@@ -2,11 +2,13 @@
  * The learned filter banks as they ship: `weights/raisr-x<s>.bin` in the package, float16 weights
  * after a one-line JSON header. Read once per process from the package's own files; no network.
  */
+import type { DeblockBank } from './deblock'
 import type { FilterBank } from './raisr'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { deblockFilters } from './deblock'
 import { filtersOf } from './raisr'
 
 const MAGIC = 'unplugin-upscale-raisr-2\n'
@@ -39,20 +41,82 @@ export function decodeBank(data: Buffer): FilterBank {
   return refineTaps ? { ...bank, refine: { taps: refineTaps, weights: weights.subarray(first) } } : bank
 }
 
-const banks = new Map<number, { bank: FilterBank, digest: string }>()
+const DEBLOCK_MAGIC = 'unplugin-upscale-deblock-1\n'
+
+export function encodeDeblock(bank: DeblockBank): Buffer {
+  const { quality, taps, strength, coherence, weights } = bank
+  const halves = Uint16Array.from(weights, toHalf)
+  const header = `${JSON.stringify({ quality, taps, strength, coherence })}\n`
+  return Buffer.concat([Buffer.from(DEBLOCK_MAGIC), Buffer.from(header), Buffer.from(halves.buffer)])
+}
+
+export function decodeDeblock(data: Buffer): DeblockBank {
+  if (!data.subarray(0, DEBLOCK_MAGIC.length).equals(Buffer.from(DEBLOCK_MAGIC)))
+    throw new Error('not a JPEG bank of unplugin-upscale')
+  const end = data.indexOf(10, DEBLOCK_MAGIC.length)
+  const header = JSON.parse(data.subarray(DEBLOCK_MAGIC.length, end).toString('utf8'))
+  const bytes = data.subarray(end + 1)
+  const count = deblockFilters * header.taps * header.taps
+  if (bytes.length !== count * 2)
+    throw new Error(`a JPEG bank of ${bytes.length} bytes, ${count * 2} expected`)
+  const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  return { ...header, weights: Float32Array.from(halves, fromHalf) }
+}
+
+/** The bands of JPEG quality with a bank of their own, inclusive; a lower quality takes the lowest band's. */
+export const JPEG_BANDS: Array<[number, number]> = [[35, 62], [63, 84], [85, 96]]
+export const deblockFile = ([low, high]: [number, number]): string => `deblock-q${low}-${high}.bin`
+
+const deblockBanks = new Map<string, DeblockBank>()
+
+/**
+ * The shipped JPEG bank for a file of this quality (see jpeg.ts), or undefined above the highest
+ * band (so little is lost that the enlargement's filters take the file as it is).
+ */
+export function shippedDeblock(quality: number): DeblockBank | undefined {
+  const band = JPEG_BANDS.find(([, high]) => quality <= high)
+  if (!band)
+    return undefined
+  const name = deblockFile(band)
+  let bank = deblockBanks.get(name)
+  if (!bank) {
+    bank = decodeDeblock(readFileSync(weightsPath(name)))
+    deblockBanks.set(name, bank)
+  }
+  return bank
+}
+
+const digests = new Map<string, string>()
+
+/**
+ * A digest of the shipped weights' bytes, for the engine's cache version: read and hashed once per
+ * process, never decoded (a build of cached images enhances nothing, so it decodes no filter).
+ */
+export function weightsDigest(): string {
+  const names = ['raisr-x2.bin', 'raisr-x4.bin', ...JPEG_BANDS.map(deblockFile)]
+  return names.map((name) => {
+    let digest = digests.get(name)
+    if (!digest) {
+      digest = createHash('sha256').update(readFileSync(weightsPath(name))).digest('hex').slice(0, 12)
+      digests.set(name, digest)
+    }
+    return digest
+  }).join(':')
+}
+
+const banks = new Map<number, FilterBank>()
 
 /**
  * The shipped bank for a scale, from `weights/` beside the package's `dist/` (or the repository's
- * root when run from the sources), with a digest of its bytes for the engine's cache version.
+ * root when run from the sources), decoded on first use.
  */
-export function shippedBank(scale: 2 | 4): { bank: FilterBank, digest: string } {
-  let found = banks.get(scale)
-  if (!found) {
-    const data = readFileSync(weightsPath(`raisr-x${scale}.bin`))
-    found = { bank: decodeBank(data), digest: createHash('sha256').update(data).digest('hex').slice(0, 12) }
-    banks.set(scale, found)
+export function shippedBank(scale: 2 | 4): FilterBank {
+  let bank = banks.get(scale)
+  if (!bank) {
+    bank = decodeBank(readFileSync(weightsPath(`raisr-x${scale}.bin`)))
+    banks.set(scale, bank)
   }
-  return found
+  return bank
 }
 
 function weightsPath(name: string): string {
