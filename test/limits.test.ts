@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { errorMessage } from '../src/core/engines/api'
-import { backoff, parseRetryAfter, RateLimiter, Semaphore } from '../src/core/limits'
+import { backoff, parseRetryAfter, RateLimiter, Semaphore, Turn } from '../src/core/limits'
 import { sharedLimits } from '../src/core/state'
 
 describe('parseRetryAfter', () => {
@@ -58,6 +58,40 @@ describe('Semaphore', () => {
       throw new Error('x')
     })).rejects.toThrow('x')
     expect(await sem.use(async () => 42)).toBe(42)
+  })
+})
+
+describe('Turn', () => {
+  it('holds an API slot or a download slot, never both, and gives back a slot that comes after it left', async () => {
+    const api = new Semaphore(1)
+    const downloads = new Semaphore(1)
+    const a = new Turn(api, downloads)
+    const b = new Turn(api, downloads)
+    await a.api()
+    let bHasApi = false
+    const bWaits = b.api().then(() => {
+      bHasApi = true
+    })
+    await new Promise(r => setTimeout(r, 10))
+    expect(bHasApi).toBe(false)
+    // a's result downloads: its API slot goes to b at once
+    await a.download()
+    await bWaits
+    expect(bHasApi).toBe(true)
+    // b ends while c waits for the download slot a holds; c gets it once a leaves
+    const c = new Turn(api, downloads)
+    b.leave()
+    const cDownloads = c.download()
+    a.leave()
+    await cDownloads
+    // a place that arrives after its turn left is given back, not kept
+    const d = new Turn(api, downloads)
+    const late = d.api()
+    d.leave()
+    await late
+    await api.use(async () => {})
+    c.leave()
+    await downloads.use(async () => {})
   })
 })
 

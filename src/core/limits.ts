@@ -34,6 +34,46 @@ export class Semaphore {
 }
 
 /**
+ * One task's place under two limits: `first` while it talks to the API (submitting, polling),
+ * `second` while its result downloads, never both, so the service always has as many tasks as
+ * `first` allows while finished ones arrive. `leave` (once the task is over) gives back what it
+ * holds, also a place that comes after the task has already ended.
+ */
+export class Turn {
+  private holding: Semaphore | undefined
+  private over = false
+  constructor(private readonly first: Semaphore, private readonly second: Semaphore) {}
+
+  /** Hold a place of `first` (the API). */
+  api(): Promise<void> {
+    return this.take(this.first)
+  }
+
+  /** Hold a place of `second` (downloads), letting the API's go. */
+  download(): Promise<void> {
+    return this.take(this.second)
+  }
+
+  leave(): void {
+    this.over = true
+    this.holding?.release()
+    this.holding = undefined
+  }
+
+  private async take(limit: Semaphore): Promise<void> {
+    if (this.holding === limit)
+      return
+    this.holding?.release()
+    this.holding = undefined
+    await limit.acquire()
+    if (this.over)
+      limit.release()
+    else
+      this.holding = limit
+  }
+}
+
+/**
  * At most `perSecond` calls in any window of one second (plus a little slack for the network, since
  * the server counts arrivals), and calls spaced at least 1/perSecond apart so they do not come in
  * bursts. Below one per second, one call per 1/perSecond seconds. A 429's Retry-After pushes

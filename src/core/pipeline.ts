@@ -36,6 +36,8 @@ export interface ProcessedImage {
   data: Buffer
   /** cache key of the final bytes (names the file the dev server serves) */
   key: string
+  /** SHA-256 of `data`, hex: from the cache record (checked against the bytes), for content-hashed names */
+  sha256: string
   /** the final file's extension, without the dot */
   ext: string
   /** a readable asset name, e.g. `hero@4x.jpg`; bundlers add their content hash */
@@ -243,6 +245,7 @@ export class Pipeline {
     return {
       data: final.data,
       key: final.record.key,
+      sha256: final.record.sha256,
       ext,
       fileName: `${assetBase(file)}@${base.scale}x${suffix}.${ext}`,
       metadata: {
@@ -297,6 +300,7 @@ export class Pipeline {
     return {
       data,
       key: '',
+      sha256: sha256(data),
       ext,
       fileName: `${assetBase(file)}.${ext}`,
       metadata: {
@@ -322,7 +326,9 @@ export class Pipeline {
         await this.cache.restamp(found.entry)
       if (!this.used.has(key)) {
         this.used.add(key)
-        await this.cache.touch(key)
+        // pruning ages entries by days: one used within the hour need not be marked again
+        if (Date.now() - found.usedAt > TOUCH_AFTER)
+          await this.cache.touch(key)
       }
       return found.entry
     }
@@ -517,6 +523,9 @@ export class Pipeline {
     }) as Promise<CacheEntry>
   }
 }
+
+/** An entry last marked used longer ago than this is marked again when a build uses it. */
+const TOUCH_AFTER = 3_600_000
 
 /** The largest source file read: far beyond any image the engines take, far below a runaway read. */
 const MAX_SOURCE_BYTES = 256 * 1024 * 1024

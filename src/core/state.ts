@@ -53,7 +53,16 @@ export function inFlightFor<T>(cacheDir: string): InFlight<T> {
   return inFlight as InFlight<T>
 }
 
-export interface SharedLimits { slots: Semaphore, rate: RateLimiter, state: { tokenRejected: boolean } }
+/**
+ * `slots`: tasks talking to the API at once (submitting, polling: `concurrency`); `downloads`:
+ * results being fetched at once, as many, so a task lets its API slot go while its result arrives.
+ */
+export interface SharedLimits {
+  slots: Semaphore
+  downloads: Semaphore
+  rate: RateLimiter
+  state: { tokenRejected: boolean }
+}
 
 const limitsByKey = new Map<string, SharedLimits>()
 
@@ -62,7 +71,8 @@ export function sharedLimits(apiUrl: string, token: string, concurrency: number,
   const key = `${apiUrl}\0${createHash('sha256').update(token).digest('hex')}\0${concurrency}\0${rateLimit}`
   let limits = limitsByKey.get(key)
   if (!limits) {
-    limits = { slots: new Semaphore(concurrency), rate: new RateLimiter(rateLimit), state: { tokenRejected: false } }
+    const [slots, downloads] = [new Semaphore(concurrency), new Semaphore(concurrency)]
+    limits = { slots, downloads, rate: new RateLimiter(rateLimit), state: { tokenRejected: false } }
     limitsByKey.set(key, limits)
   }
   return limits

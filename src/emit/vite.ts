@@ -1,5 +1,5 @@
+import type { ProcessedImage } from '../core/pipeline'
 import type { EmitContext, Emitter } from './types'
-import { createHash } from 'node:crypto'
 import { extname } from 'node:path'
 
 /** What the Vite emitter reads of the resolved config: where assets go and how they are named. */
@@ -31,7 +31,7 @@ export function createViteEmitter(): Emitter & { configure: (config: ViteAssetCo
       config = resolved
     },
     emit(context, { image, originalFileName }) {
-      const fileName = assetFileName(config, image.fileName, originalFileName, image.data)
+      const fileName = assetFileName(config, image, originalFileName)
       const ref = (context as EmitContext).emitFile({ type: 'asset', fileName, source: image.data })
       return JSON.stringify(`__VITE_ASSET__${ref}__`)
     },
@@ -41,13 +41,17 @@ export function createViteEmitter(): Emitter & { configure: (config: ViteAssetCo
   }
 }
 
-/** The file name `assetFileNames` gives an asset, with `[hash]` a hex content hash. */
-export function assetFileName(config: ViteAssetConfig, name: string, originalFileName: string, source: Uint8Array) {
+/**
+ * The file name `assetFileNames` gives an asset, with `[hash]` a hex content hash (the cache
+ * record's SHA-256 of the bytes, so nothing is hashed again).
+ */
+export function assetFileName(config: ViteAssetConfig, image: ProcessedImage, originalFileName: string) {
+  const { fileName: name, data: source } = image
   const info = { type: 'asset' as const, name, names: [name], originalFileName, originalFileNames: [originalFileName], source }
   const pattern = typeof config.assetFileNames === 'function'
     ? config.assetFileNames(info)
     : config.assetFileNames ?? `${config.assetsDir ? `${config.assetsDir}/` : ''}[name]-[hash][extname]`
-  const hash = createHash('sha256').update(source).digest('hex')
+  const hash = image.sha256
   const ext = extname(name)
   return pattern
     .replace(/\[hash(?::(\d+))?\]/g, (_, n: string | undefined) => hash.slice(0, Number(n ?? 8)))

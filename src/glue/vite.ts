@@ -175,7 +175,7 @@ export function viteHooks(ctx: UpscaleContext, emitter: Emitter & { configure?: 
       const assets = { assetsDir: config.build.assetsDir, assetFileNames: output?.assetFileNames as ViteAssetConfig['assetFileNames'] }
       for (const entry of pageImages) {
         const { image } = entry
-        entry.fileName ??= assetFileName(assets, image.fileName, displayPath(entry.file, config.root), image.data)
+        entry.fileName ??= assetFileName(assets, image, displayPath(entry.file, config.root))
         emitFile({ type: 'asset', fileName: entry.fileName, source: entry.image.data })
       }
       for (const page of Object.values(bundle)) {

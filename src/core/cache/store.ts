@@ -16,9 +16,10 @@ export interface CacheEntry { record: CacheRecord, data: Buffer, path: string }
 
 /**
  * A lookup: the entry (with `restamp` when its image was hashed again because its stamp changed,
- * so the caller may record the new stamp), nothing, or an entry that cannot be trusted and why.
+ * so the caller may record the new stamp, and `usedAt`, when a build last used it: its record's
+ * mtime), nothing, or an entry that cannot be trusted and why.
  */
-export type Lookup = { entry: CacheEntry, restamp?: true } | { missing: true } | { corrupt: string }
+export type Lookup = { entry: CacheEntry, restamp?: true, usedAt: number } | { missing: true } | { corrupt: string }
 
 /**
  * The disk cache: entries read and verified, written atomically, locked across processes, pruned.
@@ -37,8 +38,11 @@ export class DiskCache extends CacheLayout {
     if (!folder.isDirectory())
       return { corrupt: 'its folder is a link or a file, not a folder the cache made' }
     let text: string
+    let usedAt: number
     try {
-      text = (await readNoFollow(this.recordPath(key))).data.toString('utf8')
+      const read = await readNoFollow(this.recordPath(key))
+      text = read.data.toString('utf8')
+      usedAt = read.info.mtimeMs
     }
     catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ENOENT'
@@ -66,7 +70,7 @@ export class DiskCache extends CacheLayout {
     if (data.length !== record.bytes)
       return { corrupt: `its image has ${data.length} bytes, the record says ${record.bytes}` }
     if (record.verified === stampOf(info))
-      return { entry: { record, data, path } }
+      return { entry: { record, data, path }, usedAt }
     // changed since it was last checked (written anew, restored from a CI cache, altered): hash it,
     // and read its header back
     if (sha256(data) !== record.sha256)
@@ -74,7 +78,7 @@ export class DiskCache extends CacheLayout {
     const header = await readOutputMeta(data).catch(() => undefined)
     if (header?.width !== record.width || header.height !== record.height || header.format !== record.format)
       return { corrupt: 'its image does not decode to the size and format in its record' }
-    return { entry: { record: { ...record, verified: stampOf(info) }, data, path }, restamp: true }
+    return { entry: { record: { ...record, verified: stampOf(info) }, data, path }, restamp: true, usedAt }
   }
 
   /** Record the stamp an entry was just verified with, so the next read need not hash it. */
@@ -153,7 +157,8 @@ async function readNoFollow(path: string, limit = 1 << 20): Promise<{ data: Buff
     if (!info.isFile())
       throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' })
     const size = Math.min(info.size, limit + 1)
-    const data = Buffer.alloc(size)
+    // every byte is read over (not zero-filled first), in memory of its own (never a shared pool)
+    const data = Buffer.allocUnsafeSlow(size)
     const { bytesRead } = await handle.read(data, 0, size, 0)
     return { data: data.subarray(0, bytesRead), info }
   }

@@ -3,7 +3,7 @@ import type { TaskData, Upload } from './task'
 import { basename } from 'node:path'
 import sharp from 'sharp'
 import { checkImage, isScaleOf } from '../../image'
-import { backoff } from '../../limits'
+import { backoff, Turn } from '../../limits'
 import { sharedLimits } from '../../state'
 import { ApiError, Retryable, Transport } from './http'
 import { RETRYABLE_STATES, TaskClient } from './task'
@@ -46,13 +46,21 @@ export function createApiEngine(settings: ApiSettings): Engine {
   const tasks = new TaskClient(http, settings.apiUrl, rejectToken, tooLong)
   /** when each task's deadline falls, by its signal: a wait that would outlast it fails at once */
   const endsAt = new WeakMap<AbortSignal, number>()
-  /** a rate-limit wait (a Retry-After may have paused it) that ends with the task's deadline */
+  /** each task's place under `concurrency` (see Turn), by its deadline's signal */
+  const turns = new WeakMap<AbortSignal, Turn>()
+  /**
+   * Before each API call: the task's API slot (see Turn), then a rate-limit wait (a Retry-After may
+   * have paused it), both ending with the task's deadline.
+   */
   const rateWait = (signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
     if (signal.aborted)
       return reject(tooLong())
     const onAbort = (): void => reject(tooLong())
     signal.addEventListener('abort', onAbort, { once: true })
-    limits.rate.wait().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    Promise.resolve(turns.get(signal)?.api())
+      .then(() => limits.rate.wait())
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort))
   })
   /** A Retry-After longer than the task has left ends it now, rather than when the deadline hits. */
   const checkWait = (error: Retryable, signal: AbortSignal): void => {
@@ -126,6 +134,8 @@ export function createApiEngine(settings: ApiSettings): Engine {
   /** The result, checked by one decode: a whole image of the size the task reports. */
   async function download(req: EnhanceRequest, task: TaskData, deadline: AbortSignal): Promise<ResultImage> {
     const maxBytes = settings.maxResultBytes
+    // no API call: the slot goes to the next task while this result arrives
+    await turns.get(deadline)?.download()
     let res
     try {
       res = await http.request(task.image!, { method: 'GET', auth: false, maxBytes, kind: 'result' }, deadline, tooLong)
@@ -291,14 +301,20 @@ export function createApiEngine(settings: ApiSettings): Engine {
     // a resumed task needs no upload; the source's limits are checked for a new one
     const upload = req.tasks?.resume ? undefined : await prepare(req)
     // a timer of our own: a bare AbortSignal.timeout() can be collected, and then never fires
+    // the task's clock starts once it has its first API slot, not while it waits for one
+    const turn = new Turn(limits.slots, limits.downloads)
     const task = new AbortController()
-    endsAt.set(task.signal, Date.now() + settings.taskTimeout)
-    const timer = setTimeout(() => task.abort(), settings.taskTimeout)
+    let timer: NodeJS.Timeout | undefined
     try {
+      await turn.api()
+      turns.set(task.signal, turn)
+      endsAt.set(task.signal, Date.now() + settings.taskTimeout)
+      timer = setTimeout(() => task.abort(), settings.taskTimeout)
       return await attempts(req, upload, task.signal)
     }
     finally {
       clearTimeout(timer)
+      turn.leave()
     }
   }
 
@@ -309,7 +325,7 @@ export function createApiEngine(settings: ApiSettings): Engine {
     billable: true,
     async enhance(req) {
       try {
-        return await limits.slots.use(() => run(req))
+        return await run(req)
       }
       catch (error) {
         const message = http.redact((error as Error).message)
