@@ -2,7 +2,7 @@
  * `npm run bench`: one markdown table, every figure a ratio of two measurements from this run.
  * These machines are noisy: compare ratios, not seconds, and re-run when a figure looks odd.
  */
-import { execFile } from 'node:child_process'
+import { execFile, fork } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -10,11 +10,11 @@ import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { build } from 'vite'
 import { imagetools } from 'vite-imagetools'
-import { createLocalEngine } from '../src/core/engines/local'
+import { createLocalEngine, enhancePixels } from '../src/core/engines/local'
 import Upscale from '../src/vite'
 import { nginxBinary, startNginx } from '../test/helpers/nginx'
-import { startScaleServer } from '../test/server'
 import { dataDir, imagesOf, requireImages } from './data'
+import { jpegRows } from './jpeg-quality'
 import { qualityRows } from './local-quality'
 
 /** `npm run bench -- 1 3` runs sections 1 and 3 only; `--data <dir>` says where the images are */
@@ -23,6 +23,8 @@ const want = (section: string) => only.size === 0 || only.has(section)
 const exec = promisify(execFile)
 /** issue targets for the learned engine (Set5, Set14; BSD100 relative to bicubic) */
 const TARGETS: Record<string, string> = { 'set5 x2': '35.6 dB', 'set5 x4': '29.5 dB', 'set14 x2': '31.7 dB', 'set14 x4': '26.8 dB', 'bsd100 x2': 'bicubic + 1.3 dB', 'bsd100 x4': 'bicubic + 0.6 dB' }
+/** issue 23's targets for JPEG quality 75, in dB over bicubic of the decoded JPEG (x1: over the decoded JPEG) */
+const JPEG_TARGETS: Record<string, number> = { 'set14 x1': 0.25, 'set14 x2': 0.7, 'set14 x4': 0.35, 'bsd100 x1': 0.25, 'bsd100 x2': 0.6, 'bsd100 x4': 0.3 }
 const rows: string[][] = []
 const row = (...cells: Array<string | number>) => {
   rows.push(cells.map(String))
@@ -40,6 +42,25 @@ async function time(task: () => Promise<unknown>): Promise<number> {
 
 async function viteBuild(dir: string, entry: string, plugins: any[], outDir: string): Promise<void> {
   await build({ root: dir, configFile: false, logLevel: 'silent', plugins, build: { outDir: join(dir, outDir), emptyOutDir: true, rollupOptions: { input: join(dir, entry) } } })
+}
+
+/** The loopback API server in a child process (bench/server-child.mts): its URL, token and counters. */
+async function serverProcess(latency: number) {
+  const child = fork(join(import.meta.dirname, 'server-child.mts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, LATENCY: String(latency) } })
+  function next<T>(): Promise<T> {
+    return new Promise<T>(resolve => child.once('message', message => resolve(message as T)))
+  }
+  const { url, token } = await next<{ url: string, token: string }>()
+  return {
+    url,
+    token,
+    stats: () => {
+      const answer = next<{ submits: number, maxParallel: number }>()
+      child.send('stats')
+      return answer
+    },
+    close: () => child.send('close'),
+  }
 }
 
 async function entry(dir: string, name: string, specifiers: string[]): Promise<string> {
@@ -78,6 +99,35 @@ try {
       warm.push(await time(() => viteBuild(work, upEntry, upscale(), 'dist-warm')))
     }
     row('1', 'warm build, 50 cached `?upscale` images (median of 5)', ms(median(warm)), `the same files as plain assets: ${ms(median(plain))}`, ratio(median(warm) / median(plain)), '≤ 1.10')
+
+    // what each cached import costs beyond a plain asset, with 50 and with 500 small images in the
+    // cache: a lookup is one key's files, so the cost per image must not grow with the cache
+    const perImage: Record<number, number> = {}
+    for (const count of [50, 500]) {
+      const dir = join(work, `many${count}`)
+      await mkdir(join(dir, 'src'), { recursive: true })
+      for (let i = 0; i < count; i++) {
+        const background = { r: i % 256, g: (i * 7) % 256, b: Math.floor(i / 256) * 60 }
+        await sharp({ create: { width: 40, height: 30, channels: 3, background } }).png().toFile(join(dir, 'src', `${i}.png`))
+      }
+      const ids = Array.from({ length: count }, (_, i) => i)
+      const manyEntry = await entry(dir, 'warm.js', ids.map(i => `./src/${i}.png?upscale`))
+      const manyUpscale = () => [Upscale({ provider: 'local', cacheDir: join(dir, '.cache'), logLevel: 'silent' })]
+      await viteBuild(dir, manyEntry, manyUpscale(), 'dist-warm')
+      await mkdir(join(dir, 'plain'))
+      const built = await readdir(join(dir, 'dist-warm/assets'))
+      for (const i of ids)
+        await cp(join(dir, 'dist-warm/assets', built.find(f => f.startsWith(`${i}@4x-`))!), join(dir, 'plain', `${i}.png`))
+      const plainMany = await entry(dir, 'plain.js', ids.map(i => `./plain/${i}.png`))
+      const [w, p]: number[][] = [[], []]
+      for (let round = 0; round < 5; round++) {
+        p.push(await time(() => viteBuild(dir, plainMany, [], 'dist-plain')))
+        w.push(await time(() => viteBuild(dir, manyEntry, manyUpscale(), 'dist-warm')))
+      }
+      perImage[count] = (median(w) - median(p)) / count
+      const extra = `${perImage[count].toFixed(2)} ms per image over a plain asset`
+      row('1', `warm build, ${count} cached small images (40×30 → 160×120; median of 5): ${extra}`, ms(median(w)), `the same files as plain assets: ${ms(median(p))}`, ratio(median(w) / median(p)), count === 500 ? `per image ${(perImage[500] / perImage[50]).toFixed(2)}× the 50's` : 'for the record')
+    }
   }
 
   // 2. cold builds against the loopback server, 300 ms per task
@@ -87,12 +137,13 @@ try {
       await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: i * 7, g: 100, b: 200 - i * 5 } } }).png().toFile(join(work, 'small', `${i}.png`))
     const apiEntry = await entry(work, 'api.js', Array.from({ length: 32 }, (_, i) => `./small/${i}.png?scale=2&upscale`))
     for (const concurrency of [4, 8]) {
-      const server = await startScaleServer({ latency: 300 })
+      const server = await serverProcess(300)
       const options = { provider: 'api' as const, token: server.token, apiUrl: server.url, sync: true, concurrency, rateLimit: Infinity, cacheDir: join(work, `.cache-api${concurrency}`), logLevel: 'silent' as const }
       const wall = await time(() => viteBuild(work, apiEntry, [Upscale(options)], `dist-api${concurrency}`))
       const ideal = Math.ceil(32 / concurrency) * 300
-      row('2', `cold build, 32 images on the API, 300 ms a task, concurrency ${concurrency} (${server.stats.submits} tasks, at most ${server.stats.maxParallel} at once)`, ms(wall), `ideal ⌈32/${concurrency}⌉ × 300 ms = ${ms(ideal)}`, ratio(wall / ideal), '≤ 1.25')
-      await server.close()
+      const stats = await server.stats()
+      row('2', `cold build, 32 images on the API (its own process), 300 ms a task, concurrency ${concurrency} (${stats.submits} tasks, at most ${stats.maxParallel} at once)`, ms(wall), `ideal ⌈32/${concurrency}⌉ × 300 ms = ${ms(ideal)}`, ratio(wall / ideal), '≤ 1.25')
+      server.close()
     }
   }
 
@@ -139,6 +190,25 @@ try {
     const mps = (ms: number) => `${(outputMp / ms * 1000).toFixed(1)} MP/s`
     row('4', 'throughput, Set14 x2, decode + enlarge + encode PNG: learned filters vs the old engine', mps(ours), `Lanczos-3 + sharpening: ${mps(old)}`, ratio(old / ours), 'throughput ratio, ≥ 1')
     row('4', 'throughput, the same: learned filters vs sharp\'s bare resize', mps(ours), `sharp resize (lanczos3): ${mps(bare)}`, ratio(bare / ours), 'throughput ratio, for the record (was 0.25)')
+    // JPEG sources (docs/quality.md, the JPEG protocol): gain over bicubic of the decoded JPEG
+    for (const r of await jpegRows()) {
+      const target = JPEG_TARGETS[`${r.set} x${r.scale}`]
+      const name = `${r.set.replace('set', 'Set').replace('bsd', 'BSD')} JPEG q${r.quality} x${r.scale}`
+      const d = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} dB`
+      row('4', `PSNR-Y, ${name}: with the JPEG correction (without: ${d(r.before - r.baseline)})`, d(r.ours - r.baseline), `${r.scale === 1 ? 'the decoded JPEG' : 'bicubic of the decoded JPEG'} ${r.baseline.toFixed(2)} dB`, ratio(r.ours / r.baseline), r.quality === 75 && target ? `≥ +${target} dB` : 'for the record')
+    }
+    // the correction's cost: the engine's pixel work on the decoded JPEGs, with it and without
+    let jpegMp = 0
+    let corrected = 0
+    let uncorrected = 0
+    for (const f of set14) {
+      const { data, info } = await sharp(await sharp(f).toColourspace('srgb').jpeg({ quality: 75 }).toBuffer()).raw().toBuffer({ resolveWithObject: true })
+      jpegMp += (info.width * 2 * info.height * 2) / 1e6
+      corrected += await time(async () => enhancePixels(data, info.width, info.height, info.channels, 2, 'clean', 'learned', 75))
+      uncorrected += await time(async () => enhancePixels(data, info.width, info.height, info.channels, 2, 'clean', 'learned'))
+    }
+    const jmps = (ms: number) => `${(jpegMp / ms * 1000).toFixed(1)} MP/s`
+    row('4', 'throughput, Set14 JPEG q75 x2, the pixel work on one thread: with the JPEG correction vs without', jmps(corrected), `without: ${jmps(uncorrected)}`, ratio(uncorrected / corrected), 'throughput ratio, for the record')
   }
 
   // 5. against vite-imagetools enlarging the same 50 photos with ?w= (4×), cold and warm
@@ -170,6 +240,11 @@ try {
     const enhance = await time(() => viteBuild(work, plainEntry, local('.cache-v1'), 'dist-v1'))
     const variants = await time(() => viteBuild(work, variantsEntry, local('.cache-v2'), 'dist-v2'))
     row('6', 'cold build, 20 images × 3 widths × 2 formats (one enhancement each, local engine)', ms(variants), `the 20 enhancements alone: ${ms(enhance)}`, ratio(variants / enhance), 'for the record')
+    // the same conversions as a srcset string, which carries no placeholder: what the placeholders add
+    const srcsets = twenty.flatMap(i => ['webp', 'avif'].map(f => `./img/${i}.png?scale=2&w=240;480;960&format=${f}&upscale=srcset`))
+    const srcsetEntry = await entry(work, 'v-srcset.js', srcsets)
+    const srcset = await time(() => viteBuild(work, srcsetEntry, local('.cache-v3'), 'dist-v3'))
+    row('6', 'the same, cold, as two `upscale=srcset` imports an image (WebP, AVIF: the same 120 conversions, no placeholder)', ms(srcset), `the 20 enhancements alone: ${ms(enhance)}`, ratio(srcset / enhance), 'for the record')
     const warmPlain: number[] = []
     const warmVariants: number[] = []
     for (let round = 0; round < 3; round++) {

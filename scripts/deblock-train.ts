@@ -32,6 +32,8 @@ export interface DeblockOptions {
   taps?: number
   factors?: number[]
   ridge?: number
+  /** a bank the decoded JPEGs are corrected by first: this one learns what is left (a second pass) */
+  before?: DeblockBank
   log?: (line: string) => void
 }
 
@@ -52,7 +54,8 @@ export async function trainDeblock(files: string[], options: DeblockOptions): Pr
   const coherences: number[] = []
   const middle = qualities[qualities.length >> 1]
   for (const file of files) {
-    const decoded = await jpegOf(shrink(await loadRgb(file), 2), middle)
+    const jpeg = await jpegOf(shrink(await loadRgb(file), 2), middle)
+    const decoded = options.before ? correctWith(jpeg, options.before) : jpeg
     const f = features(luma(decoded), decoded.width, decoded.height)
     for (let i = 0; i < f.strength.length; i += 3) {
       strengths.push(f.strength[i])
@@ -70,7 +73,8 @@ export async function trainDeblock(files: string[], options: DeblockOptions): Pr
     const original = await loadRgb(file)
     for (const factor of factors) {
       for (const clean of augmented(shrink(original, factor))) {
-        const decoded = await jpegOf(clean, qualities[n++ % qualities.length])
+        const jpeg = await jpegOf(clean, qualities[n++ % qualities.length])
+        const decoded = options.before ? correctWith(jpeg, options.before) : jpeg
         const { width, height } = decoded
         const x = luma(decoded)
         const target = luma(clean)

@@ -195,16 +195,18 @@ export class Pipeline {
     // the conversions of one image run at once: sharp works on its own threads
     const formats = params.variants?.formats ?? [params.format]
     const wanted = formats.flatMap(format => widths.map(width => ({ format, width })))
-    // one placeholder for every variant: each is the same picture
-    const placeholder = options.placeholder ? await this.placeholder(file, entry) : undefined
-    const images = await Promise.all(wanted.map(async ({ format, width }) => {
+    // one placeholder for every variant (each is the same picture), made beside their conversions
+    const placeholding = options.placeholder ? this.placeholder(file, entry) : undefined
+    const finals = await Promise.all(wanted.map(async ({ format, width }) => {
       const target: OutputFormat = format === 'original' ? originalOutputFormat(info) : format
       const same = width === full && target === entry.record.format && params.quality === undefined
       const resize = width === full ? undefined : width
       const final = same ? entry : await this.converted(file, entry, target, params.quality, resize)
-      // the enhanced image itself keeps its own name, so a page that also imports it ships one file
-      return this.image(file, final, base, params, same ? '' : `-${width}w`, placeholder)
+      return { final, same, width }
     }))
+    const placeholder = await placeholding
+    // the enhanced image itself keeps its own name, so a page that also imports it ships one file
+    const images = finals.map(({ final, same, width }) => this.image(file, final, base, params, same ? '' : `-${width}w`, placeholder))
     return { status: 'done', images } as VariantsOutcome
   }
 
