@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import type { CacheRecord } from '../src/core/cache/record'
 import { execFileSync } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -122,6 +123,8 @@ describe('sources that are no image files', () => {
   })
 })
 
+const META = `import a from './bird.png?scale=2&as=metadata&upscale'; globalThis.result = { a }`
+
 describe('remote-cache entries pass the checks API results pass', () => {
   it('an entry claiming 16000×16000 (or any size but source × scale) is refused, made again, and never emitted', async () => {
     // a real entry, then a forged one under its key: a valid seal and checksum, another size
@@ -154,5 +157,44 @@ describe('remote-cache entries pass the checks API results pass', () => {
     expect(served).toBe(1)
     const meta = await sharp(join(out, result.a)).metadata()
     expect(meta).toMatchObject({ width: 576, height: 576 })
+  })
+  it('what the source is comes from reading it, not from the remote record: a forged source in it changes nothing, warm or cold', async () => {
+    const first = await tempProject()
+    await viteBuild(first, META, { options: { provider: 'local' } })
+    const cache = join(first, '.cache')
+    // the enhancement's entry (not its placeholder's): the one whose record names its source
+    let real = {} as CacheRecord
+    let image: Buffer | undefined
+    for (const folder of (await readdir(cache)).filter(f => /^[\da-f]{2}$/.test(f))) {
+      for (const name of (await readdir(join(cache, folder))).filter(f => f.endsWith('.json'))) {
+        const record = JSON.parse(await readFile(join(cache, folder, name), 'utf8'))
+        if (record.params.source) {
+          real = record
+          image = await readFile(join(cache, folder, record.file))
+        }
+      }
+    }
+    // the right image and size, but a record that says the source was a 1×1 JPEG
+    const forged: CacheRecord = { ...real, params: { ...real.params, source: { format: 'jpeg', width: 1, height: 1, depth: 8 } } }
+    delete forged.verified
+    delete forged.seal
+    forged.seal = sealOf(forged)
+    const artifact = packEntry(forged, image!)
+    const remote = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.includes(real.key))
+        return res.writeHead(200).end(artifact)
+      req.resume()
+      res.writeHead(req.method === 'PUT' ? 201 : 404).end()
+    })
+    await new Promise<void>(r => remote.listen(0, '127.0.0.1', r))
+    onTestFinished(() => new Promise<void>(r => remote.close(() => r())))
+    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`
+    const dir = await tempProject()
+    const options = { provider: 'local' as const, remoteCache: { url, protocol: 'http' as const } }
+    const cold = await viteBuild(dir, META, { options })
+    // warm: from the disk cache the remote entry was written to, whose record takes no header read
+    const warm = await viteBuild(dir, META, { options, outDir: 'again' })
+    for (const { result } of [cold, warm])
+      expect(result.a).toMatchObject({ width: 576, height: 576, originalWidth: 288, originalHeight: 288, format: 'png' })
   })
 })

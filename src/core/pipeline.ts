@@ -24,7 +24,7 @@ import {
   writeAtomic,
   writeJournal,
 } from './cache'
-import { sha256 } from './cache/record'
+import { sealOf, sha256 } from './cache/record'
 import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
 import { checkImage, convert, ImageError, inspect, isScaleOf, originalOutputFormat, readOutputMeta } from './image'
 import { makePlaceholder, type Placeholder, PLACEHOLDER_VERSION, placeholderFields } from './placeholder'
@@ -214,6 +214,14 @@ export class Pipeline {
   private async base(file: string, params: UpscaleParams, options: ProcessOptions): Promise<Base> {
     const cachedOnly = options.cachedOnly ?? false
     const source = options.source ?? await readSource(file)
+    // a cached image needs no header read: its entry was made from these very bytes, and its record
+    // says what they were (only `auto` needs the size first, to choose the scale)
+    if (params.scale !== 'auto') {
+      const hit = await this.read(enhancementKey(source, this.engine, { scale: params.scale, type: params.type }), file)
+      const known = hit && recordedSource(hit.record.params.source)
+      if (hit && known && hit.record.width * hit.record.height <= this.maxOutputPixels)
+        return { status: 'done', entry: hit, fresh: false, info: known, scale: params.scale }
+    }
     const info = await inspect(source)
     const scale = params.scale === 'auto' ? autoScale(info.width, info.height) : params.scale
     const pixels = info.width * scale * info.height * scale
@@ -396,7 +404,11 @@ export class Pipeline {
       this.remote!.rejected(key, `${file}: ${unpacked.corrupt}`)
       return undefined
     }
-    const entry = await this.writing(() => this.cache.putRecord(unpacked.record, unpacked.image))
+    // what the source is comes from our own reading of it, never from another machine's record (a
+    // warm build takes it from the disk cache's record without reading the header again)
+    const record = { ...unpacked.record, params: { ...unpacked.record.params, source: info } }
+    record.seal = sealOf(record)
+    const entry = await this.writing(() => this.cache.putRecord(record, unpacked.image))
     this.fromRemote.add(key)
     this.used.add(key)
     this.written++
@@ -524,6 +536,15 @@ export class Pipeline {
       return entry
     }) as Promise<CacheEntry>
   }
+}
+
+/** The source a record says its entry was made from (see enhanceNow), or undefined where it says none. */
+function recordedSource(value: unknown): SourceInfo | undefined {
+  const info = value as Partial<SourceInfo> | undefined
+  const size = (n: unknown): boolean => Number.isInteger(n) && (n as number) > 0
+  if (typeof info?.format !== 'string' || !size(info.width) || !size(info.height) || (info.depth !== undefined && ![8, 16].includes(info.depth)))
+    return undefined
+  return { format: info.format, width: info.width!, height: info.height!, ...(info.depth && { depth: info.depth }) }
 }
 
 /** An entry last marked used longer ago than this is marked again when a build uses it. */
