@@ -10,8 +10,8 @@ import type {
   UpscaleParams,
 } from '../types'
 import type { CacheEntry, InFlight, JournaledTask } from './cache'
-import { constants } from 'node:fs'
-import { lstat, open, stat } from 'node:fs/promises'
+import { constants, statSync } from 'node:fs'
+import { lstat, open } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
 import {
   clearJournal,
@@ -29,6 +29,7 @@ import { packEntry, RemoteCache, unpackEntry } from './cache/remote'
 import { checkImage, convert, ImageError, inspect, isScaleOf, originalOutputFormat, readOutputMeta } from './image'
 import { makePlaceholder, type Placeholder, PLACEHOLDER_VERSION, placeholderFields } from './placeholder'
 import { autoScale } from './query'
+import { READ_AT_ONCE_BYTES, readFileAtOnce } from './read-file'
 import { inFlightFor } from './state'
 
 export interface ProcessedImage {
@@ -553,18 +554,27 @@ const TOUCH_AFTER = 3_600_000
 /** The largest source file read: far beyond any image the engines take, far below a runaway read. */
 const MAX_SOURCE_BYTES = 256 * 1024 * 1024
 
+const NOT_A_FILE = 'it is not a regular file (a device, a pipe or a folder); only image files are read'
+
 /** The source's bytes: a regular file (a link to one is fine; a device, a pipe or a folder is not), of sane size. */
 async function readSource(file: string): Promise<Buffer> {
   let handle
   try {
     // checked before it is opened (a link to an image is fine), and opened so that a FIFO or a
     // device swapped in meanwhile cannot block: O_NONBLOCK
-    if (!(await stat(file)).isFile())
-      throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')
+    const before = statSync(file)
+    if (!before.isFile())
+      throw new ImageError(NOT_A_FILE)
+    // most sources are small: read at once, without a thread-pool round trip per call (read-file.ts)
+    if (before.size <= READ_AT_ONCE_BYTES) {
+      const { data, info } = readFileAtOnce(file, { limit: MAX_SOURCE_BYTES })
+      if (info.size <= MAX_SOURCE_BYTES)
+        return data
+    }
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
     const info = await handle.stat()
     if (!info.isFile())
-      throw new ImageError('it is not a regular file (a device, a pipe or a folder); only image files are read')
+      throw new ImageError(NOT_A_FILE)
     if (info.size > MAX_SOURCE_BYTES)
       throw new ImageError(`the file is ${(info.size / 1e6).toFixed(0)} MB; sources over ${MAX_SOURCE_BYTES / 1024 / 1024} MiB are not `
         + `read`)
@@ -574,6 +584,9 @@ async function readSource(file: string): Promise<Buffer> {
     if (error instanceof ImageError)
       throw error
     const code = (error as NodeJS.ErrnoException).code
+    // EINVAL: what was opened is no regular file (swapped in after the check)
+    if (code === 'EINVAL')
+      throw new ImageError(NOT_A_FILE)
     throw new ImageError(code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? (error as Error).message})`)
   }
   finally {
