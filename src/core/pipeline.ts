@@ -543,7 +543,8 @@ export class Pipeline {
 function recordedSource(value: unknown): SourceInfo | undefined {
   const info = value as Partial<SourceInfo> | undefined
   const size = (n: unknown): boolean => Number.isInteger(n) && (n as number) > 0
-  if (typeof info?.format !== 'string' || !size(info.width) || !size(info.height) || (info.depth !== undefined && ![8, 16].includes(info.depth)))
+  const depth = info?.depth === undefined || info.depth === 8 || info.depth === 16
+  if (typeof info?.format !== 'string' || !size(info.width) || !size(info.height) || !depth)
     return undefined
   return { format: info.format, width: info.width!, height: info.height!, ...(info.depth && { depth: info.depth }) }
 }
