@@ -123,6 +123,22 @@ describe('sources that are no image files', () => {
   })
 })
 
+/** A loopback remote tier that serves `artifact` for `key`, takes uploads, and counts what it served. */
+async function remoteServing(key: string, artifact: Buffer) {
+  let served = 0
+  const remote = createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.includes(key)) {
+      served++
+      return res.writeHead(200).end(artifact)
+    }
+    req.resume()
+    res.writeHead(req.method === 'PUT' ? 201 : 404).end()
+  })
+  await new Promise<void>(r => remote.listen(0, '127.0.0.1', r))
+  onTestFinished(() => new Promise<void>(r => remote.close(() => r())))
+  return { url: `http://127.0.0.1:${(remote.address() as AddressInfo).port}`, served: () => served }
+}
+
 const META = `import a from './bird.png?scale=2&as=metadata&upscale'; globalThis.result = { a }`
 
 describe('remote-cache entries pass the checks API results pass', () => {
@@ -139,22 +155,10 @@ describe('remote-cache entries pass the checks API results pass', () => {
     delete forged.verified
     delete forged.seal
     forged.seal = sealOf(forged)
-    const artifact = packEntry(forged, image)
-    let served = 0
-    const remote = createServer((req, res) => {
-      if (req.method === 'GET' && req.url?.includes(real.key)) {
-        served++
-        return res.writeHead(200).end(artifact)
-      }
-      req.resume()
-      res.writeHead(req.method === 'PUT' ? 201 : 404).end()
-    })
-    await new Promise<void>(r => remote.listen(0, '127.0.0.1', r))
-    onTestFinished(() => new Promise<void>(r => remote.close(() => r())))
-    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`
+    const remote = await remoteServing(real.key, packEntry(forged, image))
     const dir = await tempProject()
-    const { out, result } = await viteBuild(dir, MAIN, { options: { provider: 'local', remoteCache: { url, protocol: 'http' } }, logLevel: 'info' })
-    expect(served).toBe(1)
+    const { out, result } = await viteBuild(dir, MAIN, { options: { provider: 'local', remoteCache: { url: remote.url, protocol: 'http' } }, logLevel: 'info' })
+    expect(remote.served()).toBe(1)
     const meta = await sharp(join(out, result.a)).metadata()
     expect(meta).toMatchObject({ width: 576, height: 576 })
   })
@@ -179,18 +183,9 @@ describe('remote-cache entries pass the checks API results pass', () => {
     delete forged.verified
     delete forged.seal
     forged.seal = sealOf(forged)
-    const artifact = packEntry(forged, image!)
-    const remote = createServer((req, res) => {
-      if (req.method === 'GET' && req.url?.includes(real.key))
-        return res.writeHead(200).end(artifact)
-      req.resume()
-      res.writeHead(req.method === 'PUT' ? 201 : 404).end()
-    })
-    await new Promise<void>(r => remote.listen(0, '127.0.0.1', r))
-    onTestFinished(() => new Promise<void>(r => remote.close(() => r())))
-    const url = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`
+    const remote = await remoteServing(real.key, packEntry(forged, image!))
     const dir = await tempProject()
-    const options = { provider: 'local' as const, remoteCache: { url, protocol: 'http' as const } }
+    const options = { provider: 'local' as const, remoteCache: { url: remote.url, protocol: 'http' as const } }
     const cold = await viteBuild(dir, META, { options })
     // warm: from the disk cache the remote entry was written to, whose record takes no header read
     const warm = await viteBuild(dir, META, { options, outDir: 'again' })
