@@ -11,6 +11,7 @@ import type { FloatImage } from '../src/core/engines/local/resample'
 import { degrade, loadRgb, modcrop, quantize } from '../bench/quality'
 import { COHERENCES, features, filtered, filtersOf, hashes, HASHES, luma, patch, STRENGTHS } from '../src/core/engines/local/raisr'
 import { bicubic, resize } from '../src/core/engines/local/resample'
+import { kernel, useSimd } from '../src/core/engines/local/simd'
 import { decodeBank, encodeBank } from '../src/core/engines/local/weights'
 
 /** The 8 flips and rotations of an image. */
@@ -194,6 +195,10 @@ async function trainRefine(files: string[], bank: FilterBank, options: Required<
   const { scale } = bank
   const { taps, ridge, sizes, minSamples, log = () => {} } = options
   const shipped = decodeBank(encodeBank(bank))
+  // the first stage's output on the JavaScript kernel, on every machine: WebAssembly SIMD rounds a
+  // little differently (and is not everywhere), and the shipped banks were learned this way
+  const simd = kernel() === 'simd'
+  useSimd(false)
   const size = taps * taps
   const half = taps >> 1
   const cell = scale * scale
@@ -240,6 +245,7 @@ async function trainRefine(files: string[], bank: FilterBank, options: Required<
     weights.set(solve(a, atb.subarray(f * size, (f + 1) * size), size, ridge), f * size)
   }
   log(`x${scale}: second stage ${taps} × ${taps}, ${kept} filters keep the first stage's pixel`)
+  useSimd(simd)
   return { taps, weights }
 }
 
