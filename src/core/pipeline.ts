@@ -113,6 +113,9 @@ export class Budget {
   }
 }
 
+/** An enhancement's cache key, and its entry when the cache had one. */
+interface Looked { key: string, hit: CacheEntry | undefined }
+
 type Enhanced = { entry: CacheEntry, fresh: boolean } | { held: HeldReason } | { notCached: true }
 
 /** The enhanced entry with what the source said about itself, or why there is none. */
@@ -217,8 +220,11 @@ export class Pipeline {
     const source = options.source ?? await readSource(file)
     // a cached image needs no header read: its entry was made from these very bytes, and its record
     // says what they were (only `auto` needs the size first, to choose the scale)
+    let looked: Looked | undefined
     if (params.scale !== 'auto') {
-      const hit = await this.read(enhancementKey(source, this.engine, { scale: params.scale, type: params.type }), file)
+      const key = enhancementKey(source, this.engine, { scale: params.scale, type: params.type })
+      looked = { key, hit: await this.read(key, file) }
+      const { hit } = looked
       const known = hit && recordedSource(hit.record.params.source)
       if (hit && known && hit.record.width * hit.record.height <= this.maxOutputPixels)
         return { status: 'done', entry: hit, fresh: false, info: known, scale: params.scale }
@@ -233,7 +239,7 @@ export class Pipeline {
     }
     const auto = params.scale === 'auto'
     const request = { file, source, info, scale, auto, type: params.type, sourceUrl: options.sourceUrl }
-    const enhanced = await this.enhanced(request, cachedOnly)
+    const enhanced = await this.enhanced(request, cachedOnly, looked)
     if ('held' in enhanced)
       return { status: 'held', reason: enhanced.held }
     if ('notCached' in enhanced)
@@ -350,11 +356,14 @@ export class Pipeline {
     return undefined
   }
 
-  /** The enhanced entry, from the cache or made now (`fresh`). */
-  private async enhanced(request: EnhanceRequest, cachedOnly: boolean): Promise<Enhanced> {
+  /**
+   * The enhanced entry, from the cache or made now (`fresh`); `looked`: its key and what the cache
+   * had, when `base` looked already (the source is then hashed and looked up once).
+   */
+  private async enhanced(request: EnhanceRequest, cachedOnly: boolean, looked?: Looked): Promise<Enhanced> {
     const { file, source, scale, type } = request
-    const key = enhancementKey(source, this.engine, { scale, type })
-    const hit = await this.read(key, file)
+    const key = looked?.key ?? enhancementKey(source, this.engine, { scale, type })
+    const hit = looked ? looked.hit : await this.read(key, file)
     if (hit)
       return { entry: hit, fresh: false }
     if (cachedOnly)

@@ -7,7 +7,7 @@ import { FACE_AMOUNT, FACE_BLEND, SHARPEN } from './pixels'
 import { enhanceOnWorker } from './pool'
 import { ANTIRING } from './raisr'
 import { kernel } from './simd'
-import { deblockFile, JPEG_BANDS, weightsDigest } from './weights'
+import { deblockFile, jpegBand, weightsDigest } from './weights'
 
 export { enhancePixels, FACE_AMOUNT, FACE_BLEND, SHARPEN, sharpenFor } from './pixels'
 export type { LocalMethod } from './pixels'
@@ -28,7 +28,7 @@ export function createLocalEngine({ method = 'learned' }: { method?: LocalMethod
 async function enhance({ source, info, scale, type }: EnhanceRequest, method: LocalMethod): Promise<EnhanceResult> {
   // a JPEG's quality, from its quantisation table: which learned correction its artifacts get
   const quality = info.format === 'jpeg' && method === 'learned' ? jpegQuality(source) : undefined
-  const bank = quality === undefined ? undefined : JPEG_BANDS.find(([, high]) => quality <= high)
+  const bank = quality === undefined ? undefined : jpegBand(quality)
   const jpeg = bank && quality
   // a JPEG corrected at scale 1 is kept losslessly: saved as a JPEG again it would lose more than
   // the correction gains (the output format, `original` included, is converted from it)

@@ -93,12 +93,12 @@ export function correctWith(img: FloatImage, bank: DeblockBank, type: EnhanceTyp
   const { data, width, height, channels } = img
   const y = luma(img)
   const fixed = deblock(y, width, height, bank)
-  const colour = channels === 2 || channels === 4 ? channels - 1 : channels
-  // the luma moves by (219/255)·Δ where every colour channel moves by Δ (see `learned`)
+  // every colour channel (grey: the one) moves by Δ where the luma moves by (219/255)·Δ (see `learned`)
+  const colours = channels >= 3 ? 3 : 1
   const gain = (255 / 219) * (type === 'face' ? FACE_BLEND : 1)
   for (let i = 0, p = 0; i < y.length; i++, p += channels) {
     const shift = (fixed[i] - y[i]) * gain
-    for (let k = 0; k < Math.min(colour, 3); k++)
+    for (let k = 0; k < colours; k++)
       data[p + k] += shift
   }
   return img

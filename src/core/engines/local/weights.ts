@@ -66,6 +66,9 @@ export function decodeDeblock(data: Buffer): DeblockBank {
 /** The bands of JPEG quality with a bank of their own, inclusive; a lower quality takes the lowest band's. */
 export const JPEG_BANDS: Array<[number, number]> = [[35, 62], [63, 84], [85, 96]]
 export const deblockFile = ([low, high]: [number, number]): string => `deblock-q${low}-${high}.bin`
+/** The band whose bank corrects a JPEG of this quality, or undefined above the highest band. */
+export const jpegBand = (quality: number): [number, number] | undefined =>
+  JPEG_BANDS.find(([, high]) => quality <= high)
 
 const deblockBanks = new Map<string, DeblockBank>()
 
@@ -74,7 +77,7 @@ const deblockBanks = new Map<string, DeblockBank>()
  * band (so little is lost that the enlargement's filters take the file as it is).
  */
 export function shippedDeblock(quality: number): DeblockBank | undefined {
-  const band = JPEG_BANDS.find(([, high]) => quality <= high)
+  const band = jpegBand(quality)
   if (!band)
     return undefined
   const name = deblockFile(band)
